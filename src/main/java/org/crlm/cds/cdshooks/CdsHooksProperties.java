@@ -1,0 +1,27 @@
+package org.crlm.cds.cdshooks;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The CDS Hooks services' settings ({@code crlm.cds.*}).
+ *
+ * @param advertiseExpandedCodes  discovery shows prefetch templates with explicit code lists
+ *                                instead of {@code code:in=<ValueSet>} (not every EHR supports :in)
+ * @param overrideReasons         CodeSystem whose concepts every card offers as overrideReasons
+ * @param fetchTimeout            time limit of one request to the EHR's FHIR server
+ * @param maxResponseSize         largest response accepted from the EHR's FHIR server
+ * @param maxPages                most search pages followed per prefetch query
+ * @param maxResourcesPerQuery    a query matching more resources than this is refused (412), never truncated
+ */
+@ConfigurationProperties("crlm.cds")
+public record CdsHooksProperties(
+        @DefaultValue("true") boolean advertiseExpandedCodes,
+        @DefaultValue("http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason") String overrideReasons,
+        @DefaultValue("5s") Duration fetchTimeout,
+        @DefaultValue("20MB") DataSize maxResponseSize,
+        @DefaultValue("20") int maxPages,
+        @DefaultValue("5000") int maxResourcesPerQuery) {
+}

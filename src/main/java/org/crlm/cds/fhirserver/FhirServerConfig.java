@@ -1,0 +1,119 @@
+package org.crlm.cds.fhirserver;
+
+import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.batch2.JpaBatch2Config;
+import ca.uhn.fhir.jpa.cache.ResourceChangeListenerRegistryInterceptor;
+import ca.uhn.fhir.jpa.config.HapiJpaConfig;
+import ca.uhn.fhir.jpa.config.r4.JpaR4Config;
+import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
+import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
+import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
+import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
+import ca.uhn.fhir.jpa.searchparam.registry.SearchParamRegistryImpl;
+import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import jakarta.persistence.EntityManagerFactory;
+import javax.sql.DataSource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Meta;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.orm.jpa.JpaProperties;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Primary;
+import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
+
+/**
+ * The HAPI FHIR R4 JPA server inside this Spring Boot app, served at {@code /fhir}. HAPI
+ * owns its schema (Hibernate creates and updates it); our own tables come from Flyway.
+ */
+@Configuration
+@Import({
+    JpaR4Config.class,
+    HapiJpaConfig.class,
+    JpaBatch2Config.class,
+    Batch2JobsConfig.class,
+    // batch2 needs a broker client, the transaction processor a thread pool factory
+    SubscriptionChannelConfig.class,
+    ThreadPoolFactoryConfig.class
+})
+public class FhirServerConfig {
+
+    @Bean
+    public JpaStorageSettings storageSettings(FhirServerProperties properties) {
+        JpaStorageSettings settings = new JpaStorageSettings();
+        settings.setDefaultSearchParamsCanBeOverridden(false);
+        settings.setFetchSizeDefaultMaximum(properties.maxPageSize());
+        settings.setExpungeEnabled(false);
+        return settings;
+    }
+
+    @Bean
+    public PartitionSettings partitionSettings() {
+        return new PartitionSettings();
+    }
+
+    @Primary
+    @Bean
+    public LocalContainerEntityManagerFactoryBean entityManagerFactory(ConfigurableListableBeanFactory beanFactory,
+            FhirContext fhirContext, JpaStorageSettings storageSettings, DataSource dataSource, JpaProperties jpa) {
+        LocalContainerEntityManagerFactoryBean factory =
+                HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
+        factory.setPersistenceUnitName("HAPI_PU");
+        factory.setDataSource(dataSource);
+        factory.setJpaPropertyMap(jpa.getProperties());
+        return factory;
+    }
+
+    @Primary
+    @Bean
+    public JpaTransactionManager transactionManager(EntityManagerFactory entityManagerFactory) {
+        return new JpaTransactionManager(entityManagerFactory);
+    }
+
+    /** Makes a write on this node refresh resource-change listeners at once (HAPI declares no such bean itself). */
+    @Bean
+    public ResourceChangeListenerRegistryInterceptor resourceChangeListenerRegistryInterceptor() {
+        return new ResourceChangeListenerRegistryInterceptor();
+    }
+
+    @Bean
+    public RestfulServer fhirRestfulServer(FhirContext fhirContext, IFhirSystemDao<Bundle, Meta> systemDao,
+            ResourceProviderFactory resourceProviders, IJpaSystemProvider systemProvider,
+            DatabaseBackedPagingProvider pagingProvider, JpaStorageSettings storageSettings,
+            SearchParamRegistryImpl searchParamRegistry, IValidationSupport validationSupport,
+            FhirServerProperties properties) {
+        RestfulServer server = new RestfulServer(fhirContext);
+        server.registerProviders(resourceProviders.createProviders());
+        server.registerProvider(systemProvider);
+        server.setServerConformanceProvider(new JpaCapabilityStatementProvider(
+                server, systemDao, storageSettings, searchParamRegistry, validationSupport));
+        server.setImplementationDescription("CRLM ablation CDS: HAPI FHIR R4 JPA server");
+        pagingProvider.setDefaultPageSize(properties.defaultPageSize());
+        pagingProvider.setMaximumPageSize(properties.maxPageSize());
+        server.setPagingProvider(pagingProvider);
+        server.setDefaultResponseEncoding(EncodingEnum.JSON);
+        server.setServerAddressStrategy(new IncomingRequestAddressStrategy());
+        return server;
+    }
+
+    @Bean
+    public ServletRegistrationBean<RestfulServer> fhirServlet(RestfulServer server) {
+        ServletRegistrationBean<RestfulServer> registration = new ServletRegistrationBean<>(server, "/fhir/*");
+        registration.setName("fhir");
+        registration.setLoadOnStartup(1);
+        return registration;
+    }
+}

@@ -1,0 +1,193 @@
+package org.crlm.cds.rules;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import kotlinx.io.Buffer;
+import kotlinx.io.Source;
+import org.cqframework.cql.cql2elm.CqlCompilerException;
+import org.cqframework.cql.cql2elm.CqlCompilerOptions;
+import org.cqframework.cql.cql2elm.LibraryBuilder;
+import org.cqframework.cql.cql2elm.LibraryManager;
+import org.cqframework.cql.cql2elm.LibrarySourceProvider;
+import org.cqframework.cql.cql2elm.ModelManager;
+import org.cqframework.cql.cql2elm.model.CompiledLibrary;
+import org.cqframework.cql.cql2elm.tracking.TrackBack;
+import org.hl7.elm.r1.VersionedIdentifier;
+
+/**
+ * Translates CQL to ELM in memory. Translation happens at start-up and when a library is
+ * published, never on the request path; {@link #translations()} counts every library
+ * translated so that can be checked.
+ */
+public final class CqlLibraryCompiler {
+
+    private static final Pattern INCLUDE = Pattern.compile(
+            "^\\s*include\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_]*))", Pattern.MULTILINE);
+
+    private final ModelManager modelManager = new ModelManager();
+    /** FHIRHelpers and other libraries that come with the translator, compiled once. */
+    private final Map<VersionedIdentifier, CompiledLibrary> bundledLibraries = new ConcurrentHashMap<>();
+    /** Compiled libraries by name|version|text hash, so an unchanged library is not translated twice. */
+    private final Map<String, CompiledLibrary> bySourceHash = new ConcurrentHashMap<>();
+    private final AtomicLong translations = new AtomicLong();
+
+    public static CqlCompilerOptions options() {
+        CqlCompilerOptions options = CqlCompilerOptions.defaultOptions();
+        options.getOptions().add(CqlCompilerOptions.Options.EnableLocators);
+        options.getOptions().add(CqlCompilerOptions.Options.EnableAnnotations);
+        options.setSignatureLevel(LibraryBuilder.SignatureLevel.All);
+        options.setEnableCqlOnly(true);
+        return options;
+    }
+
+    /** Number of CQL libraries translated by this compiler since start. */
+    public long translations() {
+        return translations.get();
+    }
+
+    /**
+     * Translates every source (included libraries first) with the sources resolving each
+     * other's includes; FHIRHelpers comes from the translator.
+     */
+    public synchronized CompilationResult compile(Collection<CqlSource> sources) {
+        Map<String, CqlSource> byKey = new LinkedHashMap<>();
+        for (CqlSource s : sources) {
+            byKey.put(s.key(), s);
+        }
+        Map<VersionedIdentifier, CompiledLibrary> cache = new ConcurrentHashMap<>(bundledLibraries);
+        for (CqlSource s : byKey.values()) {
+            CompiledLibrary known = bySourceHash.get(hashKey(s));
+            if (known != null) {
+                cache.put(identifier(s), known);
+            }
+        }
+        LibraryManager manager = new LibraryManager(modelManager, options(), cache);
+        manager.getLibrarySourceLoader().registerProvider(new SourceSetProvider(byKey));
+
+        Set<CqlMessage> errors = new LinkedHashSet<>();
+        Set<CqlMessage> warnings = new LinkedHashSet<>();
+        Map<VersionedIdentifier, CompiledLibrary> compiled = new LinkedHashMap<>();
+        for (CqlSource source : dependencyOrder(byKey.values())) {
+            if (source.version() == null) {
+                errors.add(new CqlMessage(CqlMessage.Severity.ERROR, source.name(), 1, 1,
+                        "The library header needs a version: library " + source.name() + " version '1.0.0'"));
+                continue;
+            }
+            List<CqlCompilerException> found = new ArrayList<>();
+            VersionedIdentifier id = identifier(source);
+            try {
+                CompiledLibrary library = manager.resolveLibrary(id, found);
+                if (!CqlCompilerException.hasErrors(found)) {
+                    compiled.put(id, library);
+                    bySourceHash.put(hashKey(source), library);
+                }
+            } catch (CqlCompilerException e) {
+                found.add(e);
+            } catch (RuntimeException e) {
+                errors.add(new CqlMessage(CqlMessage.Severity.ERROR, source.name(), null, null, String.valueOf(e.getMessage())));
+            }
+            for (CqlCompilerException e : found) {
+                CqlMessage message = toMessage(e, source.name());
+                (message.severity() == CqlMessage.Severity.ERROR ? errors : warnings).add(message);
+            }
+        }
+        cache.forEach((id, library) -> {
+            if (!byKey.containsKey(id.getId() + "|" + id.getVersion())) {
+                bundledLibraries.putIfAbsent(id, library);
+            }
+        });
+        // The evaluator needs every library the sources include (FHIRHelpers too), already compiled.
+        Map<VersionedIdentifier, CompiledLibrary> all = new LinkedHashMap<>(cache);
+        all.keySet().removeIf(id -> byKey.containsKey(id.getId() + "|" + id.getVersion()) && !compiled.containsKey(id));
+        return new CompilationResult(List.copyOf(errors), List.copyOf(warnings), Map.copyOf(all));
+    }
+
+    public static VersionedIdentifier identifier(CqlSource source) {
+        return new VersionedIdentifier().withId(source.name()).withVersion(source.version());
+    }
+
+    private static String hashKey(CqlSource s) {
+        return s.key() + "|" + Integer.toHexString(s.text().hashCode()) + "|" + s.text().length();
+    }
+
+    private static CqlMessage toMessage(CqlCompilerException e, String fallbackLibrary) {
+        CqlMessage.Severity severity = switch (e.getSeverity()) {
+            case Error -> CqlMessage.Severity.ERROR;
+            case Warning -> CqlMessage.Severity.WARNING;
+            default -> CqlMessage.Severity.INFO;
+        };
+        TrackBack where = e.getLocator();
+        if (where == null) {
+            return new CqlMessage(severity, fallbackLibrary, null, null, e.getMessage());
+        }
+        String library = where.getLibrary() != null && where.getLibrary().getId() != null
+                ? where.getLibrary().getId() : fallbackLibrary;
+        // Syntax errors carry 0-based columns, semantic errors 1-based: report 1-based always.
+        int column = e.getClass().getSimpleName().contains("Syntax") ? where.getStartChar() + 1 : where.getStartChar();
+        return new CqlMessage(severity, library, where.getStartLine(), Math.max(1, column), e.getMessage());
+    }
+
+    /** Libraries that others include come first, so their errors are reported where they are. */
+    private static List<CqlSource> dependencyOrder(Collection<CqlSource> sources) {
+        Map<String, Set<String>> includes = new HashMap<>();
+        for (CqlSource s : sources) {
+            Set<String> names = new LinkedHashSet<>();
+            Matcher m = INCLUDE.matcher(s.text());
+            while (m.find()) {
+                names.add(m.group(1) != null ? m.group(1) : m.group(2));
+            }
+            includes.put(s.name(), names);
+        }
+        List<CqlSource> ordered = new ArrayList<>(sources);
+        ordered.sort(Comparator.comparingInt(s -> depth(s.name(), includes, new LinkedHashSet<>())));
+        return ordered;
+    }
+
+    private static int depth(String name, Map<String, Set<String>> includes, Set<String> seen) {
+        if (!seen.add(name)) {
+            return 0;
+        }
+        int max = 0;
+        for (String included : includes.getOrDefault(name, Set.of())) {
+            max = Math.max(max, 1 + depth(included, includes, seen));
+        }
+        return max;
+    }
+
+    /** Serves the sources being compiled to the translator; each served text is one translation. */
+    private final class SourceSetProvider implements LibrarySourceProvider {
+        private final Map<String, CqlSource> byKey;
+
+        SourceSetProvider(Map<String, CqlSource> byKey) {
+            this.byKey = byKey;
+        }
+
+        @Override
+        public Source getLibrarySource(VersionedIdentifier id) {
+            CqlSource source = byKey.get(id.getId() + "|" + id.getVersion());
+            if (source == null && id.getVersion() == null) {
+                source = byKey.values().stream().filter(s -> s.name().equals(id.getId())).findFirst().orElse(null);
+            }
+            if (source == null) {
+                return null;
+            }
+            translations.incrementAndGet();
+            Buffer buffer = new Buffer();
+            byte[] bytes = source.text().getBytes(StandardCharsets.UTF_8);
+            buffer.write(bytes, 0, bytes.length);
+            return buffer;
+        }
+    }
+}

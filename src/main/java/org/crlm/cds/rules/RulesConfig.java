@@ -1,0 +1,29 @@
+package org.crlm.cds.rules;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The rule engine's parts as beans; the classes themselves know nothing of Spring. */
+@Configuration
+public class RulesConfig {
+
+    @Bean
+    public CqlLibraryCompiler cqlLibraryCompiler() {
+        return new CqlLibraryCompiler();
+    }
+
+    @Bean
+    public RuleSetBuilder ruleSetBuilder(CqlLibraryCompiler compiler) {
+        return new RuleSetBuilder(compiler);
+    }
+
+    @Bean
+    public RuleLibraryCache ruleLibraryCache(RuleSetBuilder builder) {
+        return new RuleLibraryCache(builder);
+    }
+
+    @Bean
+    public RuleEngine ruleEngine() {
+        return new RuleEngine();
+    }
+}

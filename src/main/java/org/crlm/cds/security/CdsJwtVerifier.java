@@ -1,0 +1,231 @@
+package org.crlm.cds.security;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.http.HttpClient;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.springframework.stereotype.Component;
+
+/**
+ * Verifies the JWT a CDS client (EHR) sends with every call, per CDS Hooks 2.0: signature by
+ * a trusted issuer's key (selected by kid; {@code jku} only when allow-listed for that
+ * issuer), an accepted algorithm (never none or HMAC), {@code aud} equal to the URL called,
+ * {@code exp}/{@code iat}/{@code nbf} with bounded lifetime and skew, and a {@code jti} never
+ * seen before (recorded last, so a refused token leaves no trace).
+ */
+@Component
+public class CdsJwtVerifier {
+
+    /** Why a token was refused; logged, never sent to the client. */
+    public enum Reason {
+        MISSING, MALFORMED, ALGORITHM, TYPE, NO_KID, UNTRUSTED_ISSUER, JKU_NOT_ALLOWED, UNKNOWN_KEY,
+        BAD_SIGNATURE, AUDIENCE, EXPIRED, NOT_YET_VALID, ISSUED_IN_FUTURE, LIFETIME_TOO_LONG, MISSING_CLAIM, REPLAY
+    }
+
+    /** A refusal, with what may be logged about the token (never the token itself). */
+    public static final class Refusal extends RuntimeException {
+        private final Reason reason;
+        private final String issuer;
+        private final String kid;
+
+        Refusal(Reason reason, String issuer, String kid) {
+            super(reason.name(), null, false, false);
+            this.reason = reason;
+            this.issuer = issuer;
+            this.kid = kid;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+
+        public String issuer() {
+            return issuer;
+        }
+
+        public String kid() {
+            return kid;
+        }
+    }
+
+    /** A verified client. */
+    public record Client(String issuer, String tenant, String jti) {
+    }
+
+    private final CdsClientProperties properties;
+    private final JtiReplayStore replays;
+    private final Clock clock;
+    private final Set<JWSAlgorithm> algorithms;
+    private final Map<String, KeySource> issuerKeys = new HashMap<>();
+    private final Map<String, CdsClientProperties.Issuer> issuers = new HashMap<>();
+    private final Map<String, KeySource> jkuKeys = new ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+
+    @org.springframework.beans.factory.annotation.Autowired
+    public CdsJwtVerifier(CdsClientProperties properties, JtiReplayStore replays) {
+        this(properties, replays, Clock.systemUTC());
+    }
+
+    CdsJwtVerifier(CdsClientProperties properties, JtiReplayStore replays, Clock clock) {
+        this.properties = properties;
+        this.replays = replays;
+        this.clock = clock;
+        this.algorithms = properties.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
+        for (JWSAlgorithm alg : algorithms) {
+            if (!JWSAlgorithm.Family.RSA.contains(alg) && !JWSAlgorithm.Family.EC.contains(alg)) {
+                throw new IllegalStateException("crlm.security.cds-client.algorithms may only list RSA or EC signatures, not " + alg);
+            }
+        }
+        for (CdsClientProperties.Issuer issuer : properties.issuers()) {
+            issuers.put(issuer.iss(), issuer);
+            issuerKeys.put(issuer.iss(), keySource(issuer));
+        }
+    }
+
+    private KeySource keySource(CdsClientProperties.Issuer issuer) {
+        if (issuer.jwks() != null && !issuer.jwks().isBlank()) {
+            return KeySource.inline(issuer.jwks());
+        }
+        if (issuer.jwksFile() != null) {
+            return KeySource.file(issuer.jwksFile(), properties.keyRefetchInterval());
+        }
+        if (issuer.jwksUrl() != null && !issuer.jwksUrl().isBlank()) {
+            return KeySource.url(issuer.jwksUrl(), properties.keyCacheTtl(), properties.keyRefetchInterval(), http);
+        }
+        // Only jku-published keys for this issuer.
+        return null;
+    }
+
+    /**
+     * @param authorization   the Authorization header (may be null)
+     * @param acceptedAudiences the URLs that may stand in {@code aud} for this call
+     */
+    public Client verify(String authorization, List<String> acceptedAudiences) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new Refusal(Reason.MISSING, null, null);
+        }
+        SignedJWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = SignedJWT.parse(authorization.substring(7).trim());
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException | ClassCastException e) {
+            throw new Refusal(Reason.MALFORMED, null, null);
+        }
+        JWSHeader header = jwt.getHeader();
+        String issuer = claims.getIssuer();
+        String kid = header.getKeyID();
+        if (!algorithms.contains(header.getAlgorithm())) {
+            throw new Refusal(Reason.ALGORITHM, issuer, kid);
+        }
+        if (header.getType() != null && !JOSEObjectType.JWT.equals(header.getType())) {
+            throw new Refusal(Reason.TYPE, issuer, kid);
+        }
+        if (kid == null || kid.isBlank()) {
+            throw new Refusal(Reason.NO_KID, issuer, null);
+        }
+        CdsClientProperties.Issuer trusted = issuer == null ? null : issuers.get(issuer);
+        if (trusted == null) {
+            throw new Refusal(Reason.UNTRUSTED_ISSUER, issuer, kid);
+        }
+        KeySource keys;
+        if (header.getJWKURL() != null) {
+            String jku = header.getJWKURL().toString();
+            if (!trusted.allowedJku().contains(jku)) {
+                throw new Refusal(Reason.JKU_NOT_ALLOWED, issuer, kid);
+            }
+            keys = jkuKeys.computeIfAbsent(jku, u -> KeySource.url(u, properties.keyCacheTtl(), properties.keyRefetchInterval(), http));
+        } else {
+            keys = issuerKeys.get(issuer);
+        }
+        JWK key = keys == null ? null : keys.key(kid).orElse(null);
+        if (key == null) {
+            throw new Refusal(Reason.UNKNOWN_KEY, issuer, kid);
+        }
+        if (!signatureValid(jwt, key)) {
+            throw new Refusal(Reason.BAD_SIGNATURE, issuer, kid);
+        }
+        checkClaims(claims, acceptedAudiences, issuer, kid);
+        String jti = claims.getJWTID();
+        if (!replays.firstUse(issuer, jti, claims.getExpirationTime().toInstant().plus(properties.clockSkew()))) {
+            throw new Refusal(Reason.REPLAY, issuer, kid);
+        }
+        return new Client(issuer, stringClaim(claims, "tenant"), jti);
+    }
+
+    private void checkClaims(JWTClaimsSet claims, List<String> acceptedAudiences, String issuer, String kid) {
+        Date exp = claims.getExpirationTime();
+        Date iat = claims.getIssueTime();
+        if (exp == null || iat == null || claims.getJWTID() == null || claims.getJWTID().isBlank()) {
+            throw new Refusal(Reason.MISSING_CLAIM, issuer, kid);
+        }
+        if (claims.getAudience() == null || claims.getAudience().stream().noneMatch(acceptedAudiences::contains)) {
+            throw new Refusal(Reason.AUDIENCE, issuer, kid);
+        }
+        Instant now = Instant.now(clock);
+        Duration skew = properties.clockSkew();
+        if (exp.toInstant().isBefore(now.minus(skew))) {
+            throw new Refusal(Reason.EXPIRED, issuer, kid);
+        }
+        if (iat.toInstant().isAfter(now.plus(skew))) {
+            throw new Refusal(Reason.ISSUED_IN_FUTURE, issuer, kid);
+        }
+        if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().isAfter(now.plus(skew))) {
+            throw new Refusal(Reason.NOT_YET_VALID, issuer, kid);
+        }
+        if (Duration.between(iat.toInstant(), exp.toInstant()).compareTo(properties.maxLifetime()) > 0) {
+            throw new Refusal(Reason.LIFETIME_TOO_LONG, issuer, kid);
+        }
+    }
+
+    private static boolean signatureValid(SignedJWT jwt, JWK key) {
+        try {
+            JWSVerifier verifier;
+            JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+            if (key instanceof RSAKey rsa && JWSAlgorithm.Family.RSA.contains(alg)) {
+                verifier = new RSASSAVerifier(rsa);
+            } else if (key instanceof ECKey ec && JWSAlgorithm.Family.EC.contains(alg)) {
+                verifier = new ECDSAVerifier(ec);
+            } else {
+                return false;
+            }
+            return jwt.verify(verifier);
+        } catch (JOSEException | IllegalStateException e) {
+            return false;
+        }
+    }
+
+    private static String stringClaim(JWTClaimsSet claims, String name) {
+        try {
+            return claims.getStringClaim(name);
+        } catch (ParseException e) {
+            return null;
+        }
+    }
+
+    Optional<CdsClientProperties.Issuer> issuer(String iss) {
+        return Optional.ofNullable(issuers.get(iss));
+    }
+}

@@ -1,0 +1,42 @@
+package org.crlm.cds.support;
+
+import java.nio.file.Path;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Base of the tests that run against the one shared application context: the real HAPI JPA
+ * server on an embedded H2 file, the real rules, real HTTP on a fixed free port, CDS client
+ * JWTs and FHIR API tokens checked with keys generated for this run. Every subclass has the
+ * same configuration, so Spring starts it once and caches it.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+@ActiveProfiles("test")
+public abstract class AppIntegrationTest {
+
+    public static final Path DATA_DIR = Path.of("target", "test-data", "main-" + ProcessHandle.current().pid()).toAbsolutePath();
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        TestKeys keys = TestKeys.get();
+        registry.add("server.port", () -> keys.appPort);
+        registry.add("crlm.data-dir", DATA_DIR::toString);
+        registry.add("crlm.security.cds-client.issuers[0].iss", () -> TestKeys.CDS_ISSUER);
+        registry.add("crlm.security.cds-client.issuers[0].jwks-url", () -> keys.jwksBase() + "/ehr/jwks.json");
+        registry.add("crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");
+        registry.add("crlm.security.cds-client.issuers[0].allowed-jku[1]", () -> keys.jwksBase() + "/redirect/jwks.json");
+        registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
+        registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");
+        registry.add("crlm.security.outbound.allowed-fhir-servers[1]", () -> keys.jwksBase() + "/redirecting-fhir");
+    }
+
+    protected TestKeys keys() {
+        return TestKeys.get();
+    }
+
+    protected String base() {
+        return TestKeys.get().appBase();
+    }
+}

@@ -1,0 +1,117 @@
+package org.crlm.cds.support;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+
+/**
+ * A rule test case from {@code cql/tests/}: a patient's record, the hook and its draft orders,
+ * and the exact set of rules expected to fire. Informaticians add cases as files.
+ */
+public record Scenario(Path file, String title, String hook, String patientId, Bundle record, Bundle draftOrders,
+        List<String> selections, Set<String> expectedRules, Map<String, List<String>> expectedFacts) {
+
+    public static final Path DIR = Path.of("cql", "tests");
+
+    public static List<Scenario> all() {
+        try (Stream<Path> files = Files.list(DIR)) {
+            return files.filter(f -> f.toString().endsWith(".json")).sorted().map(Scenario::load).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Scenario load(Path file) {
+        FhirContext fhir = FhirContext.forR4Cached();
+        try {
+            JsonNode root = Http.JSON.readTree(file.toFile());
+            Bundle record = fhir.newJsonParser().parseResource(Bundle.class, root.get("record").toString());
+            Bundle drafts = root.hasNonNull("draftOrders")
+                    ? fhir.newJsonParser().parseResource(Bundle.class, root.get("draftOrders").toString()) : null;
+            List<String> selections = new ArrayList<>();
+            root.path("selections").forEach(s -> selections.add(s.asText()));
+            Set<String> expected = new LinkedHashSet<>();
+            root.path("expectedRules").forEach(r -> expected.add(r.asText()));
+            Map<String, List<String>> facts = new LinkedHashMap<>();
+            root.path("expectedFacts").fields().forEachRemaining(e -> {
+                List<String> parts = new ArrayList<>();
+                e.getValue().forEach(v -> parts.add(v.asText()));
+                facts.put(e.getKey(), parts);
+            });
+            return new Scenario(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
+                    record, drafts, selections, expected, facts);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String name() {
+        return file.getFileName().toString().replace(".json", "") + ": " + title;
+    }
+
+    public String serviceId() {
+        return "crlm-ablation-" + hook;
+    }
+
+    public List<IBaseResource> recordResources() {
+        List<IBaseResource> resources = new ArrayList<>();
+        record.getEntry().forEach(e -> resources.add(e.getResource()));
+        return resources;
+    }
+
+    public List<IBaseResource> draftOrderResources() {
+        List<IBaseResource> resources = new ArrayList<>();
+        if (draftOrders != null) {
+            draftOrders.getEntry().forEach(e -> resources.add(e.getResource()));
+        }
+        return resources;
+    }
+
+    /**
+     * The CDS Hooks request for this case.
+     *
+     * @param prefetch the prefetch object to send, or null for none (the service then reads its own store)
+     */
+    public ObjectNode request(ObjectNode prefetch) {
+        FhirContext fhir = FhirContext.forR4Cached();
+        ObjectNode request = Http.JSON.createObjectNode();
+        request.put("hook", hook);
+        request.put("hookInstance", java.util.UUID.randomUUID().toString());
+        ObjectNode context = request.putObject("context");
+        context.put("userId", "Practitioner/test-surgeon");
+        context.put("patientId", patientId);
+        if (draftOrders != null) {
+            try {
+                context.set("draftOrders", Http.JSON.readTree(fhir.newJsonParser().encodeResourceToString(draftOrders)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if ("order-select".equals(hook)) {
+                ArrayNode sel = context.putArray("selections");
+                if (selections.isEmpty()) {
+                    draftOrders.getEntry().forEach(e -> sel.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()));
+                } else {
+                    selections.forEach(sel::add);
+                }
+            }
+        }
+        if (prefetch != null) {
+            request.set("prefetch", prefetch);
+        }
+        return request;
+    }
+}

@@ -1,0 +1,149 @@
+package org.crlm.cds.support;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Keys generated for this test run (RSA and EC for the CDS client issuer, RSA for the FHIR
+ * API's OAuth server) and a JWKS server on loopback that publishes them. One instance per
+ * JVM, so every Spring test context gets the same configuration and is cached once.
+ */
+public final class TestKeys {
+
+    public static final String CDS_ISSUER = "https://ehr.test.example/cds-client";
+    public static final String FHIR_ISSUER = "https://auth.test.example";
+    public static final String AUTHORING_SCOPE = "crlm/rules.write";
+
+    private static final TestKeys INSTANCE = new TestKeys();
+
+    public final RSAKey rsa;
+    public final ECKey ec;
+    public final RSAKey jkuKey;
+    public final RSAKey fhirApiKey;
+    public final RSAKey strangerKey;
+    private final HttpServer jwksServer;
+    public final int jwksPort;
+    public final int appPort;
+
+    private TestKeys() {
+        try {
+            rsa = new RSAKeyGenerator(2048).keyID("ehr-rsa-1").generate();
+            ec = new ECKeyGenerator(Curve.P_384).keyID("ehr-ec-1").generate();
+            jkuKey = new RSAKeyGenerator(2048).keyID("ehr-jku-1").generate();
+            fhirApiKey = new RSAKeyGenerator(2048).keyID("fhir-api-1").generate();
+            strangerKey = new RSAKeyGenerator(2048).keyID("ehr-rsa-1").generate();
+            jwksServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            publish("/ehr/jwks.json", new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())));
+            publish("/ehr/jku-jwks.json", new JWKSet(List.of(jkuKey.toPublicJWK())));
+            publish("/other/jwks.json", new JWKSet(List.of(strangerKey.toPublicJWK())));
+            publish("/auth/jwks.json", new JWKSet(List.of(fhirApiKey.toPublicJWK())));
+            jwksServer.createContext("/redirect/jwks.json", exchange -> {
+                exchange.getResponseHeaders().add("Location", jwksBase() + "/ehr/jku-jwks.json");
+                exchange.sendResponseHeaders(302, -1);
+                exchange.close();
+            });
+            jwksServer.start();
+            jwksPort = jwksServer.getAddress().getPort();
+            appPort = freePort();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static TestKeys get() {
+        return INSTANCE;
+    }
+
+    private void publish(String path, JWKSet set) {
+        byte[] body = set.toString(true).getBytes(StandardCharsets.UTF_8);
+        jwksServer.createContext(path, exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+    }
+
+    public String jwksBase() {
+        return "http://127.0.0.1:" + jwksPort;
+    }
+
+    public String appBase() {
+        return "http://127.0.0.1:" + appPort;
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A valid CDS client JWT for the URL called. */
+    public String cdsJwt(String audience) {
+        return cdsJwt(JWSAlgorithm.RS384, rsa.getKeyID(), claims(audience, Instant.now(), Instant.now().plusSeconds(300)), null);
+    }
+
+    public static JWTClaimsSet.Builder claims(String audience, Instant iat, Instant exp) {
+        return new JWTClaimsSet.Builder().issuer(CDS_ISSUER).audience(audience).issueTime(Date.from(iat))
+                .expirationTime(Date.from(exp)).jwtID(UUID.randomUUID().toString());
+    }
+
+    public String cdsJwt(JWSAlgorithm alg, String kid, JWTClaimsSet.Builder claims, java.net.URI jku) {
+        try {
+            JWSHeader.Builder header = new JWSHeader.Builder(alg).type(JOSEObjectType.JWT).keyID(kid);
+            if (jku != null) {
+                header.jwkURL(jku);
+            }
+            JWSSigner signer = alg.getName().startsWith("ES") ? new ECDSASigner(ec) : new RSASSASigner(
+                    "ehr-jku-1".equals(kid) ? jkuKey : rsa);
+            SignedJWT jwt = new SignedJWT(header.build(), claims.build());
+            jwt.sign(signer);
+            return jwt.serialize();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String signWith(RSAKey key, JWSHeader header, JWTClaimsSet claims) {
+        try {
+            SignedJWT jwt = new SignedJWT(header, claims);
+            jwt.sign(new RSASSASigner(key));
+            return jwt.serialize();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An OAuth2 access token for the FHIR API with these scopes. */
+    public String fhirToken(String... scopes) {
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(FHIR_ISSUER).subject("test-user")
+                .claim("scope", String.join(" ", scopes)).issueTime(new Date())
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).jwtID(UUID.randomUUID().toString()).build();
+        return signWith(fhirApiKey, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(fhirApiKey.getKeyID()).type(JOSEObjectType.JWT).build(),
+                claims);
+    }
+}
