@@ -56,10 +56,11 @@ public class HookRequestParser {
         return new HookRequest(hook, hookInstance, fhirServer, authorization, context, prefetch);
     }
 
+    /** Syntax only: whether the server may be called (allow-list, scheme) decides 412 later. */
     private static void checkAbsoluteUrl(String url) {
         try {
             URI uri = new URI(url);
-            if (!uri.isAbsolute() || uri.getHost() == null) {
+            if (!uri.isAbsolute()) {
                 throw new InvalidHookRequestException("fhirServer", "fhirServer must be an absolute URL");
             }
         } catch (URISyntaxException e) {

@@ -56,11 +56,12 @@ public class HookService {
     public HookOutcome call(String serviceId, JsonNode body) {
         RuleSet rules = rules();
         CdsService service = catalog.service(rules, serviceId).orElseThrow(() -> new UnknownServiceException(serviceId));
-        HookRequest request = parser.parse(body);
-        if (!service.hook().equals(request.hook())) {
+        JsonNode hook = body == null ? null : body.get("hook");
+        if (hook != null && hook.isTextual() && !service.hook().equals(hook.asText())) {
             throw new InvalidHookRequestException("hook", "Service '" + serviceId + "' answers the " + service.hook()
-                    + " hook, not " + request.hook());
+                    + " hook, not " + hook.asText());
         }
+        HookRequest request = parser.parse(body);
         PatientRecord record = prefetch.resolve(service, request, rules);
         return decide(service, request, record, rules);
     }
@@ -126,6 +127,6 @@ public class HookService {
             response.addCard(issued.get(i));
             sortedIssued.add(issuedCards.get(i));
         }
-        return new HookOutcome(request, response, sortedIssued, failed, versions, record.sources());
+        return new HookOutcome(request, response, sortedIssued, failed, versions, record.sources(), record);
     }
 }

@@ -55,7 +55,7 @@ public class RemoteFhirReader {
             if (page >= properties.maxPages()) {
                 throw new DataUnavailableException(key, "Prefetch '" + key + "' has more than " + properties.maxPages() + " pages");
             }
-            IBaseResource body = get(key, url, authorization);
+            IBaseResource body = get(key, url, authorization, !relativeQuery.contains("?"));
             if (body instanceof Bundle bundle) {
                 for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
                     if (entry.getResource() != null && !(entry.getResource() instanceof OperationOutcome)) {
@@ -81,7 +81,7 @@ public class RemoteFhirReader {
         return resources;
     }
 
-    private IBaseResource get(String key, String url, FhirAuthorization authorization) {
+    private IBaseResource get(String key, String url, FhirAuthorization authorization, boolean read) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
                 .timeout(properties.fetchTimeout())
                 .header("Accept", "application/fhir+json")
@@ -97,8 +97,8 @@ public class RemoteFhirReader {
                     throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server's response is too large");
                 }
                 int status = response.statusCode();
-                if (status == 404 || status == 410) {
-                    return null;
+                if (read && (status == 404 || status == 410)) {
+                    return null; // the resource read does not exist: no data
                 }
                 if (status != 200) {
                     log.info("Outbound FHIR read for prefetch {} answered HTTP {}", key, status);

@@ -26,6 +26,7 @@ public class RuleCardExtension extends CdsHooksExtension {
     }
 
     /** What produced a card. */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public static class Provenance {
         @JsonProperty("ruleId")
         public String ruleId;

@@ -2,7 +2,6 @@ package org.crlm.cds.security;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Supplier;
@@ -18,7 +17,6 @@ import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.Authentication;
-import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 import org.springframework.web.cors.CorsConfiguration;
@@ -49,7 +47,11 @@ public class SecurityConfig {
                     .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**")).permitAll()
                     .requestMatchers(antMatcher("/fhir/**")).access(fhirAccess(fhirApi))
                     .anyRequest().access(authoringAccess(fhirApi)))
-                .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults()));
+                .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
+                        .authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)))
+                .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)));
         } else {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         }
@@ -66,6 +68,25 @@ public class SecurityConfig {
         common(http);
         http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         return http.build();
+    }
+
+    private static void unauthorized(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
+            org.springframework.security.core.AuthenticationException e) throws java.io.IOException {
+        response.setStatus(401);
+        response.setHeader("WWW-Authenticate", "Bearer");
+        writeOutcome(response, "login", "Unauthorized");
+    }
+
+    private static void forbidden(jakarta.servlet.http.HttpServletResponse response) throws java.io.IOException {
+        response.setStatus(403);
+        writeOutcome(response, "forbidden", "The access token's scopes do not allow this request");
+    }
+
+    private static void writeOutcome(jakarta.servlet.http.HttpServletResponse response, String code, String message)
+            throws java.io.IOException {
+        response.setContentType("application/fhir+json");
+        response.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\""
+                + code + "\",\"diagnostics\":\"" + message + "\"}]}");
     }
 
     private static void common(HttpSecurity http) throws Exception {
@@ -91,6 +112,10 @@ public class SecurityConfig {
         config.setExposedHeaders(List.of("Location", "Content-Location", "ETag", "X-Correlation-Id"));
         config.setMaxAge(3600L);
         UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();
+        // Match on the full path: /fhir is its own servlet, whose lookup path would otherwise drop the /fhir prefix.
+        org.springframework.web.util.UrlPathHelper fullPath = new org.springframework.web.util.UrlPathHelper();
+        fullPath.setAlwaysUseFullPath(true);
+        source.setUrlPathHelper(fullPath);
         source.registerCorsConfiguration("/cds-services/**", config);
         source.registerCorsConfiguration("/fhir/**", config);
         return source;
@@ -140,19 +165,7 @@ public class SecurityConfig {
     }
 
     static Collection<String> scopes(Authentication authentication) {
-        if (!(authentication instanceof JwtAuthenticationToken token) || !token.isAuthenticated()) {
-            return null;
-        }
-        Object scope = token.getToken().getClaims().get("scope");
-        Object scp = token.getToken().getClaims().get("scp");
-        List<String> scopes = new ArrayList<>();
-        if (scope instanceof String s) {
-            scopes.addAll(List.of(s.trim().split("\\s+")));
-        }
-        if (scp instanceof Collection<?> list) {
-            list.forEach(x -> scopes.add(String.valueOf(x)));
-        }
-        return scopes;
+        return SmartScopes.granted(authentication);
     }
 
     /** {@code /fhir/Observation/1/_history} → Observation; {@code /fhir} → null. */

@@ -21,6 +21,24 @@ public final class SmartScopes {
     private SmartScopes() {
     }
 
+    /** The scopes granted by an OAuth2 bearer token ({@code scope} string or {@code scp} list); null when not a token. */
+    public static java.util.List<String> granted(org.springframework.security.core.Authentication authentication) {
+        if (!(authentication instanceof org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken token)
+                || !token.isAuthenticated()) {
+            return null;
+        }
+        Object scope = token.getToken().getClaims().get("scope");
+        Object scp = token.getToken().getClaims().get("scp");
+        java.util.List<String> scopes = new java.util.ArrayList<>();
+        if (scope instanceof String s) {
+            scopes.addAll(java.util.List.of(s.trim().split("\\s+")));
+        }
+        if (scp instanceof Collection<?> list) {
+            list.forEach(x -> scopes.add(String.valueOf(x)));
+        }
+        return scopes;
+    }
+
     public static boolean canRead(Collection<String> scopes, String resourceType) {
         return matches(scopes, resourceType, List.of("read", "*"), "rs");
     }

@@ -5,23 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.crlm.cds.cdshooks.CdsService;
-import org.crlm.cds.cdshooks.RuleAction;
+import org.crlm.cds.authoring.BundlePrefetch;
+import org.crlm.cds.authoring.RuleTestCase;
+import org.crlm.cds.authoring.RuleTestRunner;
 import org.crlm.cds.cdshooks.ServiceCatalog;
 import org.crlm.cds.support.AppIntegrationTest;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
 import org.crlm.cds.support.EvidenceFigures;
 import org.crlm.cds.support.Http;
-import org.crlm.cds.support.PrefetchBuilder;
-import org.crlm.cds.support.Scenario;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
@@ -52,7 +49,7 @@ class RuleScenarioTest extends AppIntegrationTest {
     @Autowired
     DaoRegistry daoRegistry;
 
-    private final List<Scenario> scenarios = Scenario.all();
+    private final List<RuleTestCase> scenarios = RuleTestCase.all();
     private Map<String, Map<String, String>> templates;
     private CdsClient cds;
 
@@ -66,7 +63,7 @@ class RuleScenarioTest extends AppIntegrationTest {
             templates.put(service.path("id").asText(), t);
         }
         Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        for (Scenario s : scenarios) {
+        for (RuleTestCase s : scenarios) {
             for (IBaseResource r : s.recordResources()) {
                 String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
                 transaction.addEntry().setResource((Resource) r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
@@ -95,31 +92,17 @@ class RuleScenarioTest extends AppIntegrationTest {
                 DynamicTest.dynamicTest("endpoint, no prefetch (local store)", () -> viaEndpoint(s, false)))));
     }
 
-    private void viaEvaluator(Scenario s) {
-        RuleSet rules = ruleCache.current().orElseThrow();
-        CdsService service = catalog.service(rules, s.serviceId()).orElseThrow();
-        List<IBaseResource> data = new ArrayList<>(s.recordResources());
-        data.addAll(s.draftOrderResources());
-        EvaluationSession session = engine.open(rules, new PatientData(s.patientId(), data), Map.of());
-        Set<String> fired = new TreeSet<>();
-        for (RuleAction rule : service.rules()) {
-            ExpressionResult result = session.evaluate(rule.condition());
-            assertThat(result.failed()).as(rule.ruleId() + " failed: " + result.failure()).isFalse();
-            if (result.isTrue()) {
-                fired.add(rule.ruleId());
-                ExpressionResult facts = session.evaluate(rule.facts());
-                for (String part : s.expectedFacts().getOrDefault(rule.ruleId(), List.of())) {
-                    assertThat(String.valueOf(facts.value())).as(rule.ruleId() + " facts").contains(part);
-                }
-            }
-        }
-        assertThat(fired).as(s.name()).isEqualTo(new TreeSet<>(s.expectedRules()));
+    private void viaEvaluator(RuleTestCase s) {
+        RuleTestRunner.Outcome outcome = new RuleTestRunner(engine, catalog).run(ruleCache.current().orElseThrow(), s);
+        assertThat(outcome.failures()).as("rules that failed").isEmpty();
+        assertThat(outcome.factProblems()).as("card facts").isEmpty();
+        assertThat(outcome.fired()).as(s.name()).isEqualTo(new TreeSet<>(s.expectedRules()));
     }
 
-    private void viaEndpoint(Scenario s, boolean prefetch) {
+    private void viaEndpoint(RuleTestCase s, boolean prefetch) {
         List<IBaseResource> record = s.recordResources();
         Http.Response response = cds.call(s.serviceId(), s.request(prefetch
-                ? PrefetchBuilder.full(templates.get(s.serviceId()), s.patientId(), record) : null));
+                ? BundlePrefetch.full(templates.get(s.serviceId()), s.patientId(), record) : null));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         JsonNode body = response.json();
         CdsHooksShape.assertServiceResponse(body);

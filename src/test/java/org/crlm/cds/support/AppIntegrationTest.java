@@ -17,12 +17,31 @@ import org.springframework.test.context.DynamicPropertySource;
 public abstract class AppIntegrationTest {
 
     public static final Path DATA_DIR = Path.of("target", "test-data", "main-" + ProcessHandle.current().pid()).toAbsolutePath();
+    /** A copy of cql/ that the dev-mode watcher of this context watches (tests edit it, never the real one). */
+    public static final Path CQL_DIR = copyOfCql(DATA_DIR.resolveSibling("cql-" + ProcessHandle.current().pid()));
+
+    private static Path copyOfCql(Path target) {
+        try {
+            java.nio.file.Files.createDirectories(target);
+            try (var files = java.nio.file.Files.list(Path.of("cql"))) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".cql")).toList()) {
+                    java.nio.file.Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            return target;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
         TestKeys keys = TestKeys.get();
         registry.add("server.port", () -> keys.appPort);
         registry.add("crlm.data-dir", DATA_DIR::toString);
+        registry.add("crlm.knowledge.cql-dir", CQL_DIR::toString);
+        registry.add("crlm.authoring.dev-mode", () -> "true");
+        registry.add("crlm.authoring.poll-interval", () -> "300ms");
         registry.add("crlm.security.cds-client.issuers[0].iss", () -> TestKeys.CDS_ISSUER);
         registry.add("crlm.security.cds-client.issuers[0].jwks-url", () -> keys.jwksBase() + "/ehr/jwks.json");
         registry.add("crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");

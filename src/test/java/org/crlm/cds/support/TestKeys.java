@@ -64,6 +64,12 @@ public final class TestKeys {
                 exchange.sendResponseHeaders(302, -1);
                 exchange.close();
             });
+            // An allow-listed "FHIR server" that redirects everything: redirects must not be followed.
+            jwksServer.createContext("/redirecting-fhir", exchange -> {
+                exchange.getResponseHeaders().add("Location", "http://169.254.169.254/latest/meta-data/");
+                exchange.sendResponseHeaders(302, -1);
+                exchange.close();
+            });
             jwksServer.start();
             jwksPort = jwksServer.getAddress().getPort();
             appPort = freePort();

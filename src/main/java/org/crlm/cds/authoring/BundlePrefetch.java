@@ -1,4 +1,4 @@
-package org.crlm.cds.support;
+package org.crlm.cds.authoring;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,13 +23,15 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
- * Plays the EHR: runs the discovery document's prefetch templates over a patient's record in
- * memory (patient, code and status parameters) and builds the prefetch object, the way a
- * client that honours every template would.
+ * Plays the EHR: runs a service's prefetch templates (as discovery publishes them, with code
+ * lists) over a patient's record held in a Bundle, and builds the prefetch object the way a
+ * client that honours every template would. Used by the console (pasted bundles) and the tests.
  */
-public final class PrefetchBuilder {
+public final class BundlePrefetch {
 
-    private PrefetchBuilder() {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private BundlePrefetch() {
     }
 
     /** Every key filled; a key with no match is sent as null ("no data"). */
@@ -39,7 +41,7 @@ public final class PrefetchBuilder {
 
     /** Only these keys; the others are left out (the service must fetch them itself). */
     public static ObjectNode subset(Map<String, String> templates, String patientId, List<IBaseResource> record, Set<String> keys) {
-        ObjectNode prefetch = Http.JSON.createObjectNode();
+        ObjectNode prefetch = JSON.createObjectNode();
         FhirContext fhir = FhirContext.forR4Cached();
         for (Map.Entry<String, String> t : templates.entrySet()) {
             if (!keys.contains(t.getKey())) {
@@ -127,7 +129,7 @@ public final class PrefetchBuilder {
 
     private static JsonNode parse(String json) {
         try {
-            return Http.JSON.readTree(json);
+            return JSON.readTree(json);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,4 +1,4 @@
-package org.crlm.cds.support;
+package org.crlm.cds.authoring;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,23 +22,28 @@ import org.hl7.fhir.r4.model.Bundle;
  * A rule test case from {@code cql/tests/}: a patient's record, the hook and its draft orders,
  * and the exact set of rules expected to fire. Informaticians add cases as files.
  */
-public record Scenario(Path file, String title, String hook, String patientId, Bundle record, Bundle draftOrders,
+public record RuleTestCase(Path file, String title, String hook, String patientId, Bundle record, Bundle draftOrders,
         List<String> selections, Set<String> expectedRules, Map<String, List<String>> expectedFacts) {
 
     public static final Path DIR = Path.of("cql", "tests");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    public static List<Scenario> all() {
-        try (Stream<Path> files = Files.list(DIR)) {
-            return files.filter(f -> f.toString().endsWith(".json")).sorted().map(Scenario::load).toList();
+    public static List<RuleTestCase> all() {
+        return all(DIR);
+    }
+
+    public static List<RuleTestCase> all(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".json")).sorted().map(RuleTestCase::load).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    public static Scenario load(Path file) {
+    public static RuleTestCase load(Path file) {
         FhirContext fhir = FhirContext.forR4Cached();
         try {
-            JsonNode root = Http.JSON.readTree(file.toFile());
+            JsonNode root = JSON.readTree(file.toFile());
             Bundle record = fhir.newJsonParser().parseResource(Bundle.class, root.get("record").toString());
             Bundle drafts = root.hasNonNull("draftOrders")
                     ? fhir.newJsonParser().parseResource(Bundle.class, root.get("draftOrders").toString()) : null;
@@ -52,7 +57,7 @@ public record Scenario(Path file, String title, String hook, String patientId, B
                 e.getValue().forEach(v -> parts.add(v.asText()));
                 facts.put(e.getKey(), parts);
             });
-            return new Scenario(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
+            return new RuleTestCase(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
                     record, drafts, selections, expected, facts);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -88,7 +93,7 @@ public record Scenario(Path file, String title, String hook, String patientId, B
      */
     public ObjectNode request(ObjectNode prefetch) {
         FhirContext fhir = FhirContext.forR4Cached();
-        ObjectNode request = Http.JSON.createObjectNode();
+        ObjectNode request = JSON.createObjectNode();
         request.put("hook", hook);
         request.put("hookInstance", java.util.UUID.randomUUID().toString());
         ObjectNode context = request.putObject("context");
@@ -96,7 +101,7 @@ public record Scenario(Path file, String title, String hook, String patientId, B
         context.put("patientId", patientId);
         if (draftOrders != null) {
             try {
-                context.set("draftOrders", Http.JSON.readTree(fhir.newJsonParser().encodeResourceToString(draftOrders)));
+                context.set("draftOrders", JSON.readTree(fhir.newJsonParser().encodeResourceToString(draftOrders)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

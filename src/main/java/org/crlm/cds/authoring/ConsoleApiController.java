@@ -1,0 +1,277 @@
+package org.crlm.cds.authoring;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.crlm.cds.cdshooks.CdsJson;
+import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.cdshooks.DataUnavailableException;
+import org.crlm.cds.cdshooks.HookOutcome;
+import org.crlm.cds.cdshooks.HookRequestParser;
+import org.crlm.cds.cdshooks.HookService;
+import org.crlm.cds.cdshooks.InvalidHookRequestException;
+import org.crlm.cds.cdshooks.OperationOutcomes;
+import org.crlm.cds.cdshooks.PrefetchTemplates;
+import org.crlm.cds.cdshooks.RuleAction;
+import org.crlm.cds.cdshooks.ServiceCatalog;
+import org.crlm.cds.feedback.FeedbackRepository;
+import org.crlm.cds.fhirserver.KnowledgeProperties;
+import org.crlm.cds.fhirserver.KnowledgeRepository;
+import org.crlm.cds.fhirserver.RepositoryFiles;
+import org.crlm.cds.rules.CqlMessage;
+import org.crlm.cds.rules.CqlSource;
+import org.crlm.cds.rules.KnowledgeResources;
+import org.crlm.cds.rules.RuleLibrary;
+import org.crlm.cds.rules.RuleLibraryCache;
+import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.rules.RuleSetBuilder;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Library;
+import org.hl7.fhir.r4.model.Patient;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The authoring console's API (the page is /console/): what is in service, a library's CQL,
+ * validation as you type, demo patients, and running a hook with the "why" (every rule
+ * expression's value). Publishing goes through the FHIR API itself.
+ */
+@RestController
+@RequestMapping(value = "/console/api", produces = MediaType.APPLICATION_JSON_VALUE)
+public class ConsoleApiController {
+
+    private final RuleLibraryCache ruleCache;
+    private final ServiceCatalog catalog;
+    private final KnowledgeRepository knowledge;
+    private final KnowledgeProperties knowledgeProperties;
+    private final FeedbackRepository feedback;
+    private final HookService hooks;
+    private final RuleExplainer explainer;
+    private final DaoRegistry daoRegistry;
+    private final FhirContext fhirContext;
+    private final CdsJson cdsJson;
+    private final OperationOutcomes outcomes;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public ConsoleApiController(RuleLibraryCache ruleCache, ServiceCatalog catalog, KnowledgeRepository knowledge,
+            KnowledgeProperties knowledgeProperties, FeedbackRepository feedback, HookService hooks,
+            RuleExplainer explainer, DaoRegistry daoRegistry, FhirContext fhirContext, CdsJson cdsJson,
+            OperationOutcomes outcomes) {
+        this.ruleCache = ruleCache;
+        this.catalog = catalog;
+        this.knowledge = knowledge;
+        this.knowledgeProperties = knowledgeProperties;
+        this.feedback = feedback;
+        this.hooks = hooks;
+        this.explainer = explainer;
+        this.daoRegistry = daoRegistry;
+        this.fhirContext = fhirContext;
+        this.cdsJson = cdsJson;
+        this.outcomes = outcomes;
+    }
+
+    public record LibrarySummary(String name, String version, String url, String resourceId) {
+    }
+
+    public record RuleSummary(String ruleId, String title, String priority, String planDefinition, String library,
+            String libraryVersion) {
+    }
+
+    public record ServiceSummary(String id, String hook, String title, List<RuleSummary> rules) {
+    }
+
+    public record Overview(long generation, List<LibrarySummary> libraries, List<ServiceSummary> services,
+            List<FeedbackRepository.RuleCounts> feedback) {
+    }
+
+    @GetMapping("/overview")
+    public Overview overview() {
+        RuleSet rules = hooks.rules();
+        List<LibrarySummary> libraries = rules.libraries().stream()
+                .map(l -> new LibrarySummary(l.name(), l.version(), l.url(), l.resourceId()))
+                .sorted(java.util.Comparator.comparing(LibrarySummary::name)).toList();
+        List<ServiceSummary> services = new ArrayList<>();
+        for (CdsService service : catalog.services(rules)) {
+            List<RuleSummary> ruleSummaries = new ArrayList<>();
+            for (RuleAction rule : service.rules()) {
+                String library = rule.condition() == null ? null : rule.condition().libraryCanonical();
+                ruleSummaries.add(new RuleSummary(rule.ruleId(), rule.summary(), rule.priority(), rule.planDefinition(),
+                        library, library == null ? null : rules.library(library).map(RuleLibrary::version).orElse(null)));
+            }
+            services.add(new ServiceSummary(service.id(), service.hook(), service.title(), ruleSummaries));
+        }
+        return new Overview(rules.generation(), libraries, services, feedback.countsByRuleVersion());
+    }
+
+    public record LibrarySource(String name, String version, String url, String resourceId, String cql) {
+    }
+
+    @GetMapping("/libraries/{name}")
+    public ResponseEntity<?> library(@PathVariable String name) {
+        Optional<RuleLibrary> library = hooks.rules().libraries().stream().filter(l -> l.name().equals(name))
+                .max(java.util.Comparator.comparing(RuleLibrary::version, org.crlm.cds.rules.Versions.ORDER));
+        return library.<ResponseEntity<?>>map(l -> ResponseEntity.ok(new LibrarySource(l.name(), l.version(), l.url(),
+                l.resourceId(), l.cql()))).orElseGet(() -> outcomes.response(404, "not-found", "No library " + name, null));
+    }
+
+    public record ValidateRequest(String cql) {
+    }
+
+    public record ValidationResult(boolean ok, String library, String version, List<CqlMessage> errors,
+            List<CqlMessage> warnings) {
+    }
+
+    /** The CQL as if published now: the stored rules with this library replaced. Nothing is saved. */
+    @PostMapping("/validate")
+    public ValidationResult validate(@RequestBody ValidateRequest request) {
+        String text = request == null || request.cql() == null ? "" : request.cql();
+        Optional<CqlSource> source = CqlSource.of(text, "console");
+        if (source.isEmpty()) {
+            return new ValidationResult(false, null, null, List.of(new CqlMessage(CqlMessage.Severity.ERROR, "(new)", 1, 1,
+                    "The CQL needs a header: library Name version '1.0.0'")), List.of());
+        }
+        CqlSource cql = source.get();
+        KnowledgeResources stored = knowledge.load();
+        Library library = stored.libraries().stream().filter(l -> cql.name().equals(l.getName())).findFirst()
+                .map(Library::copy)
+                .orElseGet(() -> RepositoryFiles.toLibrary(cql, knowledgeProperties.canonicalBase()));
+        library.setVersion(cql.version());
+        library.getContent().clear();
+        library.addContent().setContentType("text/cql").setData(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        RuleSetBuilder.Result result = ruleCache.validate(stored.with(library));
+        return new ValidationResult(result.ok(), cql.name(), cql.version(), result.problems(), result.warnings());
+    }
+
+    public record PatientSummary(String id, String name, String birthDate, String gender) {
+    }
+
+    @GetMapping("/patients")
+    public List<PatientSummary> patients() {
+        SearchParameterMap map = SearchParameterMap.newSynchronous();
+        map.setCount(200);
+        List<PatientSummary> patients = new ArrayList<>();
+        for (IBaseResource r : daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200)) {
+            Patient p = (Patient) r;
+            String name = p.hasName() ? p.getNameFirstRep().getNameAsSingleString() : p.getIdElement().getIdPart();
+            patients.add(new PatientSummary(p.getIdElement().getIdPart(), name,
+                    p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : null,
+                    p.hasGender() ? p.getGender().toCode() : null));
+        }
+        patients.sort(java.util.Comparator.comparing(PatientSummary::id));
+        return patients;
+    }
+
+    /** Runs a service for a stored patient (read from the store) or a pasted Bundle (sent as prefetch). */
+    @PostMapping("/run")
+    public ResponseEntity<?> run(@RequestBody JsonNode body) throws IOException {
+        RuleSet rules = hooks.rules();
+        String serviceId = body.path("serviceId").asText(null);
+        Optional<CdsService> service = serviceId == null ? Optional.empty() : catalog.service(rules, serviceId);
+        if (service.isEmpty()) {
+            return outcomes.response(400, "invalid", "serviceId must name a service (see /cds-services)", "serviceId");
+        }
+        String patientId = body.path("patientId").asText(null);
+        List<IBaseResource> pasted = null;
+        if (body.hasNonNull("bundle")) {
+            Bundle bundle;
+            try {
+                bundle = fhirContext.newJsonParser().parseResource(Bundle.class, body.get("bundle").toString());
+            } catch (DataFormatException | ClassCastException e) {
+                return outcomes.response(400, "invalid", "bundle must be a FHIR R4 Bundle: " + e.getMessage(), "bundle");
+            }
+            pasted = new ArrayList<>();
+            for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+                if (entry.getResource() != null) {
+                    pasted.add(entry.getResource());
+                }
+            }
+            patientId = pasted.stream().filter(r -> r instanceof Patient).map(r -> r.getIdElement().getIdPart())
+                    .findFirst().orElse(null);
+            if (patientId == null) {
+                return outcomes.response(400, "invalid", "The bundle must hold the Patient (with an id)", "bundle");
+            }
+        }
+        if (patientId == null || patientId.isBlank()) {
+            return outcomes.response(400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId");
+        }
+        ObjectNode request = hookRequest(service.get(), patientId, body.path("addDraftAblation").asBoolean(false));
+        if (pasted != null) {
+            Map<String, String> templates = new LinkedHashMap<>();
+            service.get().prefetch().forEach((k, v) -> templates.put(k, PrefetchTemplates.expandValueSets(v, rules)));
+            request.set("prefetch", BundlePrefetch.full(templates, patientId, pasted));
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("request", request);
+        try {
+            HookOutcome outcome = hooks.call(serviceId, request);
+            answer.put("status", 200);
+            answer.put("response", json.readTree(cdsJson.write(outcome.response())));
+            Set<String> libraries = new LinkedHashSet<>();
+            service.get().rules().forEach(r -> {
+                if (r.condition() != null) {
+                    libraries.add(r.condition().libraryCanonical());
+                }
+            });
+            answer.put("expressions", explainer.explain(rules, libraries, patientId, outcome.record().resources()));
+        } catch (InvalidHookRequestException e) {
+            answer.put("status", 400);
+            answer.put("response", json.readTree(outcomes.json("invalid", e.getMessage(), e.field())));
+        } catch (DataUnavailableException e) {
+            answer.put("status", 412);
+            answer.put("response", json.readTree(outcomes.json("incomplete", e.getMessage(), "prefetch." + e.prefetchKey())));
+        }
+        return ResponseEntity.ok(answer);
+    }
+
+    private ObjectNode hookRequest(CdsService service, String patientId, boolean addDraftAblation) {
+        ObjectNode request = json.createObjectNode();
+        request.put("hook", service.hook());
+        request.put("hookInstance", UUID.randomUUID().toString());
+        ObjectNode context = request.putObject("context");
+        context.put("userId", "Practitioner/console-user");
+        context.put("patientId", patientId);
+        if (HookRequestParser.ORDER_HOOKS.contains(service.hook())) {
+            ObjectNode drafts = context.putObject("draftOrders");
+            drafts.put("resourceType", "Bundle");
+            drafts.put("type", "collection");
+            var entries = drafts.putArray("entry");
+            if (addDraftAblation) {
+                ObjectNode order = entries.addObject().putObject("resource");
+                order.put("resourceType", "ServiceRequest");
+                order.put("id", "console-draft-ablation");
+                order.put("status", "draft");
+                order.put("intent", "order");
+                order.putObject("subject").put("reference", "Patient/" + patientId);
+                order.putObject("code").put("text", "Microwave ablation of liver lesion");
+            }
+            if ("order-select".equals(service.hook())) {
+                var selections = context.putArray("selections");
+                if (addDraftAblation) {
+                    selections.add("ServiceRequest/console-draft-ablation");
+                }
+            }
+        }
+        return request;
+    }
+}

@@ -1,0 +1,1008 @@
+/*
+ * CRLM ablation rules console: overview of services/rules, a CQL editor with live validation and
+ * publishing through the FHIR API, and a "try a patient" runner. Plain ES2020, no dependencies.
+ * API contract: notes/console-api.md.
+ */
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'crlm-console-token';
+  const SIGN_IN = 'Sign-in needed: paste an access token with the authoring scope';
+  const VALIDATE_DELAY_MS = 600;
+  const HEADER_RE = /library\s+("?)([A-Za-z0-9_]+)\1\s+version\s+'([^']+)'/;
+  const EXT_LINE = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line';
+  const EXT_COL = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col';
+  const INDICATORS = ['info', 'warning', 'critical'];
+  const KEYWORDS = new Set([
+    // listed in the contract
+    'library', 'using', 'include', 'called', 'codesystem', 'valueset', 'code', 'parameter', 'default',
+    'context', 'define', 'function', 'returns', 'if', 'then', 'else', 'case', 'when', 'end', 'and', 'or',
+    'not', 'exists', 'in', 'is', 'as', 'with', 'such', 'that', 'where', 'return', 'sort', 'by', 'asc',
+    'desc', 'distinct', 'flatten', 'union', 'intersect', 'except', 'null', 'true', 'false',
+    // a few more CQL keywords
+    'version', 'public', 'private', 'fluid', 'external', 'concept', 'codesystems', 'display', 'let', 'from',
+    'without', 'all', 'xor', 'implies', 'between', 'collapse', 'expand', 'ascending', 'descending',
+  ]);
+
+  const $ = (sel) => document.querySelector(sel);
+  const el = {};
+
+  const state = {
+    overview: null,
+    services: [],
+    library: null,           // {name, version, url, resourceId} of the library in the editor
+    validation: 'idle',      // idle | pending | ok | errors | failed
+    validateTimer: null,
+    validateSeq: 0,
+    errorLines: new Map(),   // line -> messages (validation errors in the edited library)
+    warningLines: new Map(), // line -> messages
+    publishLines: new Map(), // line -> messages (from a 422 on publish)
+    publishing: false,
+    running: false,
+    overviewSeq: 0,
+  };
+
+  /* ------------------------------------------------------------------ helpers */
+
+  function escapeHtml(value) {
+    return String(value ?? '').replace(/[&<>"']/g, (c) => ({
+      '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
+    })[c]);
+  }
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    if (attrs) {
+      for (const [key, value] of Object.entries(attrs)) {
+        if (value === undefined || value === null || value === false) continue;
+        if (key === 'class') node.className = value;
+        else if (key === 'text') node.textContent = value;
+        else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+        else node.setAttribute(key, value === true ? '' : String(value));
+      }
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function isHttpUrl(url) {
+    return typeof url === 'string' && /^https?:\/\/[^\s]+$/i.test(url);
+  }
+
+  function externalLink(href, text) {
+    return h('a', { href, target: '_blank', rel: 'noopener noreferrer' },
+      text, h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
+  }
+
+  function lastSegment(url) {
+    if (!url) return '';
+    const noVersion = String(url).split('|')[0];
+    const parts = noVersion.split('/').filter(Boolean);
+    return parts.length ? parts[parts.length - 1] : noVersion;
+  }
+
+  function formatRate(rate) {
+    if (rate === null || rate === undefined || Number.isNaN(Number(rate))) return '—';
+    return `${Math.round(Number(rate) * 1000) / 10}%`;
+  }
+
+  function pluralize(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  /** Safe markdown: escape all HTML first, then **bold**, *italic*, paragraphs, line breaks, http(s) links. */
+  function renderMarkdown(source) {
+    const text = String(source ?? '').replace(/\u0000/g, '').replace(/\r\n?/g, '\n').trim();
+    if (!text) return '';
+    return text.split(/\n[ \t]*\n\s*/)
+      .map((para) => para.trim())
+      .filter(Boolean)
+      .map((para) => `<p>${inlineMarkdown(para).replace(/\n/g, '<br>')}</p>`)
+      .join('');
+  }
+
+  function inlineMarkdown(raw) {
+    const links = [];
+    let s = escapeHtml(raw);
+    // Links first (on escaped text), kept aside so emphasis never touches their URLs.
+    s = s.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s()<>]+)\)/gi, (match, label, url) => {
+      links.push(`<a href="${url}" target="_blank" rel="noopener noreferrer">${emphasis(label)}`
+        + '<span class="visually-hidden"> (opens in a new tab)</span></a>');
+      return `\u0000${links.length - 1}\u0000`;
+    });
+    s = emphasis(s);
+    return s.replace(/\u0000(\d+)\u0000/g, (m, i) => links[Number(i)]);
+  }
+
+  function emphasis(s) {
+    return s
+      .replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, '<strong>$1</strong>')
+      .replace(/\*(?=[^\s*])([^*]*?[^\s*])\*/g, '<em>$1</em>');
+  }
+
+  function base64Utf8(text) {
+    const bytes = new TextEncoder().encode(text);
+    let binary = '';
+    const chunk = 0x8000;
+    for (let i = 0; i < bytes.length; i += chunk) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
+    }
+    return btoa(binary);
+  }
+
+  function baseContentType(ct) {
+    return String(ct || '').split(';')[0].trim().toLowerCase();
+  }
+
+  /* ------------------------------------------------------------------ HTTP */
+
+  function token() {
+    return el.token.value.trim();
+  }
+
+  /**
+   * fetch with the optional bearer token. Never throws: returns {status, ok, data, networkError}.
+   * status 0 means the server could not be reached.
+   */
+  async function api(path, { method = 'GET', body, headers = {} } = {}) {
+    const hdrs = { Accept: 'application/json', ...headers };
+    const t = token();
+    if (t) hdrs.Authorization = `Bearer ${t}`;
+    let payload = body;
+    if (body !== undefined && typeof body !== 'string') {
+      payload = JSON.stringify(body);
+      if (!hdrs['Content-Type']) hdrs['Content-Type'] = 'application/json';
+    }
+    let res;
+    try {
+      res = await fetch(path, { method, headers: hdrs, body: payload, credentials: 'same-origin', cache: 'no-store' });
+    } catch (e) {
+      return { status: 0, ok: false, data: null, networkError: e && e.message ? e.message : String(e) };
+    }
+    let data = null;
+    try {
+      const text = await res.text();
+      if (text) {
+        try { data = JSON.parse(text); } catch { data = text; }
+      }
+    } catch { /* body unreadable: keep null */ }
+    if (res.status === 401 || res.status === 403) setAuthMessage(true);
+    else if (res.ok) setAuthMessage(false);
+    return { status: res.status, ok: res.ok, data };
+  }
+
+  function isAuthFailure(result) {
+    return result.status === 401 || result.status === 403;
+  }
+
+  function outcomeIssues(data) {
+    if (data && typeof data === 'object' && data.resourceType === 'OperationOutcome' && Array.isArray(data.issue)) {
+      return data.issue;
+    }
+    return [];
+  }
+
+  function issueText(issue) {
+    return issue.diagnostics
+      || (issue.details && (issue.details.text || (issue.details.coding || []).map((c) => c.display || c.code).join(', ')))
+      || issue.code
+      || 'Unknown problem';
+  }
+
+  /** One-line (or few-line) human message for a failed call. */
+  function failureMessages(result) {
+    if (isAuthFailure(result)) return [SIGN_IN];
+    if (result.status === 0) return [`Could not reach the server${result.networkError ? `: ${result.networkError}` : ''}.`];
+    const issues = outcomeIssues(result.data);
+    if (issues.length) return issues.map(issueText);
+    const d = result.data;
+    if (d && typeof d === 'object') {
+      const msg = d.message || d.error || d.detail || d.title;
+      if (msg) return [`HTTP ${result.status}: ${msg}`];
+    }
+    if (typeof d === 'string' && d.trim() && d.length < 500 && !/^\s*</.test(d)) return [`HTTP ${result.status}: ${d.trim()}`];
+    return [`HTTP ${result.status}`];
+  }
+
+  function setAuthMessage(show) {
+    el.authMessage.textContent = show ? SIGN_IN : '';
+  }
+
+  /* ------------------------------------------------------------------ overview */
+
+  async function loadOverview() {
+    const seq = ++state.overviewSeq;
+    el.overviewStatus.textContent = 'Loading…';
+    const result = await api('/console/api/overview');
+    if (seq !== state.overviewSeq) return;
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      const msgs = failureMessages(result);
+      el.overviewStatus.textContent = '';
+      el.services.replaceChildren(h('p', { class: 'error-text' }, msgs.join(' ')));
+      el.libraries.replaceChildren();
+      return;
+    }
+    el.overviewStatus.textContent = '';
+    state.overview = result.data;
+    state.services = Array.isArray(result.data.services) ? result.data.services : [];
+    el.generation.textContent = result.data.generation ?? '–';
+    renderServices(result.data);
+    renderLibraries(result.data.libraries || []);
+    renderServiceOptions();
+  }
+
+  function indicatorForPriority(priority) {
+    switch (priority) {
+      case 'urgent': return 'warning';
+      case 'asap':
+      case 'stat': return 'critical';
+      default: return 'info';
+    }
+  }
+
+  function badge(indicator) {
+    const ind = INDICATORS.includes(indicator) ? indicator : 'info';
+    return h('span', { class: `badge badge-${ind}` }, ind);
+  }
+
+  function libraryNameForUrl(url) {
+    const libs = (state.overview && state.overview.libraries) || [];
+    const base = String(url || '').split('|')[0];
+    const found = libs.find((l) => l.url === base);
+    return found ? found.name : lastSegment(base);
+  }
+
+  function renderServices(overview) {
+    const feedback = Array.isArray(overview.feedback) ? overview.feedback : [];
+    const services = Array.isArray(overview.services) ? overview.services : [];
+    if (!services.length) {
+      el.services.replaceChildren(h('p', { class: 'hint' }, 'No services are defined.'));
+      return;
+    }
+    const blocks = services.map((service, i) => {
+      const headingId = `service-h-${i}`;
+      const rules = Array.isArray(service.rules) ? service.rules : [];
+      const rows = rules.map((rule) => {
+        const fb = feedback.find((f) => f.ruleId === rule.ruleId && f.libraryVersion === rule.libraryVersion);
+        const indicator = indicatorForPriority(rule.priority);
+        return h('tr', { 'data-rule': rule.ruleId },
+          h('th', { scope: 'row', class: 'rule-id' }, rule.ruleId),
+          h('td', null, rule.title || ''),
+          h('td', null, badge(indicator), rule.priority ? h('span', { class: 'muted' }, ` (${rule.priority})`) : null),
+          h('td', null, libraryNameForUrl(rule.library), ' ', h('span', { class: 'muted' }, rule.libraryVersion || '')),
+          h('td', { class: 'num' }, fb ? fb.issued ?? 0 : 0),
+          h('td', { class: 'num' }, fb ? fb.accepted ?? 0 : 0),
+          h('td', { class: 'num' }, fb ? fb.overridden ?? 0 : 0),
+          h('td', { class: 'num' }, fb ? formatRate(fb.overrideRate) : '—'));
+      });
+      const table = rules.length
+        ? h('div', { class: 'table-wrap' },
+          h('table', { class: 'data-table rules-table', 'aria-labelledby': headingId },
+            h('thead', null, h('tr', null,
+              h('th', { scope: 'col' }, 'Rule'),
+              h('th', { scope: 'col' }, 'Card title'),
+              h('th', { scope: 'col' }, 'Indicator'),
+              h('th', { scope: 'col' }, 'Library'),
+              h('th', { scope: 'col', class: 'num' }, 'Issued'),
+              h('th', { scope: 'col', class: 'num' }, 'Accepted'),
+              h('th', { scope: 'col', class: 'num' }, 'Overridden'),
+              h('th', { scope: 'col', class: 'num' }, 'Override rate'))),
+            h('tbody', null, rows)))
+        : h('p', { class: 'hint' }, 'No rules.');
+      return h('section', { class: 'service', 'data-service': service.id, 'aria-labelledby': headingId },
+        h('h3', { id: headingId }, service.title || service.id),
+        h('p', { class: 'service-meta' }, 'Hook ', h('code', null, service.hook || '?'),
+          ' · service id ', h('code', null, service.id || '?'),
+          ' · ', pluralize(rules.length, 'rule', 'rules')),
+        table);
+    });
+    el.services.replaceChildren(
+      h('p', { class: 'hint' }, 'Feedback counts are for the rule at the library version shown.'),
+      ...blocks);
+  }
+
+  function renderLibraries(libraries) {
+    if (!libraries.length) {
+      el.libraries.replaceChildren(h('li', { class: 'hint' }, 'No libraries.'));
+      return;
+    }
+    el.libraries.replaceChildren(...libraries.map((lib) => h('li', null,
+      h('button', {
+        type: 'button',
+        'data-library': lib.name,
+        'aria-current': state.library && state.library.name === lib.name ? 'true' : null,
+        onclick: () => openLibrary(lib.name),
+      }, lib.name, h('span', { class: 'library-version' }, lib.version || '')))));
+  }
+
+  function markCurrentLibrary() {
+    for (const btn of el.libraries.querySelectorAll('button[data-library]')) {
+      if (state.library && btn.dataset.library === state.library.name) btn.setAttribute('aria-current', 'true');
+      else btn.removeAttribute('aria-current');
+    }
+  }
+
+  /* ------------------------------------------------------------------ editor */
+
+  function highlightCql(text) {
+    const re = /(\/\*[\s\S]*?(?:\*\/|$))|(\/\/[^\n]*)|('(?:[^'\\]|\\[\s\S])*(?:'|$))|("(?:[^"\\]|\\[\s\S])*(?:"|$)|`(?:[^`\\]|\\[\s\S])*(?:`|$))|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
+    let out = '';
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      if (m[0] === '') { re.lastIndex++; continue; }
+      out += escapeHtml(text.slice(last, m.index));
+      const tok = escapeHtml(m[0]);
+      if (m[1] || m[2]) out += `<span class="tok-com">${tok}</span>`;
+      else if (m[3]) out += `<span class="tok-str">${tok}</span>`;
+      else if (m[4]) out += `<span class="tok-id">${tok}</span>`;
+      else if (m[5]) out += `<span class="tok-num">${tok}</span>`;
+      else if (KEYWORDS.has(m[6])) out += `<span class="tok-kw">${tok}</span>`;
+      else out += tok;
+      last = m.index + m[0].length;
+    }
+    out += escapeHtml(text.slice(last));
+    // A trailing newline needs a character after it, or the last (empty) line has no height.
+    if (text.endsWith('\n') || text === '') out += ' ';
+    return out;
+  }
+
+  function renderHighlight() {
+    el.highlight.innerHTML = highlightCql(el.editor.value);
+    syncScroll();
+  }
+
+  function renderGutter() {
+    const count = el.editor.value.split('\n').length;
+    let html = '';
+    for (let n = 1; n <= count; n++) {
+      let cls = 'ln';
+      if (state.errorLines.has(n) || state.publishLines.has(n)) cls += ' ln-error';
+      else if (state.warningLines.has(n)) cls += ' ln-warning';
+      const msgs = [...(state.errorLines.get(n) || []), ...(state.publishLines.get(n) || []), ...(state.warningLines.get(n) || [])];
+      const title = msgs.length ? ` title="${escapeHtml(msgs.join('\n'))}"` : '';
+      html += `<div class="${cls}" data-ln="${n}"${title}>${n}</div>`;
+    }
+    el.gutter.innerHTML = html;
+    syncScroll();
+  }
+
+  function syncScroll() {
+    el.highlight.scrollTop = el.editor.scrollTop;
+    el.highlight.scrollLeft = el.editor.scrollLeft;
+    el.gutter.scrollTop = el.editor.scrollTop;
+  }
+
+  /** Keep the highlight layer exactly the size of the textarea's client area (excluding scrollbars). */
+  function syncSize() {
+    el.highlight.style.width = `${el.editor.clientWidth}px`;
+    el.highlight.style.height = `${el.editor.clientHeight}px`;
+    syncScroll();
+  }
+
+  function updateCursorPos() {
+    const pos = el.editor.selectionStart ?? 0;
+    const before = el.editor.value.slice(0, pos);
+    const line = before.split('\n').length;
+    const col = pos - before.lastIndexOf('\n');
+    el.cursorPos.textContent = `Line ${line}, column ${col}`;
+  }
+
+  function goToLine(line, column) {
+    const lines = el.editor.value.split('\n');
+    const ln = Math.min(Math.max(1, Number(line) || 1), lines.length);
+    let offset = 0;
+    for (let i = 0; i < ln - 1; i++) offset += lines[i].length + 1;
+    const col = Math.min(Math.max(1, Number(column) || 1), lines[ln - 1].length + 1);
+    const pos = offset + col - 1;
+    el.editor.focus();
+    el.editor.setSelectionRange(pos, pos);
+    const lineHeight = parseFloat(getComputedStyle(el.editor).lineHeight) || 21;
+    el.editor.scrollTop = Math.max(0, (ln - 1) * lineHeight - el.editor.clientHeight / 3);
+    syncScroll();
+    updateCursorPos();
+  }
+
+  function onEditorInput() {
+    renderHighlight();
+    state.publishLines.clear();
+    renderGutter();
+    updateCursorPos();
+    scheduleValidation();
+  }
+
+  function editorTitle() {
+    if (!state.library) {
+      el.editorTitle.textContent = 'No library open. Choose one under “Libraries”.';
+      return;
+    }
+    el.editorTitle.replaceChildren('Editing ', h('strong', null, state.library.name),
+      ` (stored version ${state.library.version || '?'})`);
+  }
+
+  async function openLibrary(name) {
+    el.editorTitle.textContent = `Opening ${name}…`;
+    const result = await api(`/console/api/libraries/${encodeURIComponent(name)}`);
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      const msg = result.status === 404 ? `Library ${name} was not found.` : failureMessages(result).join(' ');
+      editorTitle();
+      el.editorTitle.append(' ', h('span', { class: 'error-text' }, msg));
+      return;
+    }
+    const lib = result.data;
+    state.library = { name: lib.name || name, version: lib.version, url: lib.url, resourceId: lib.resourceId || lib.name || name };
+    editorTitle();
+    markCurrentLibrary();
+    el.editor.value = lib.cql || '';
+    el.editor.scrollTop = 0;
+    el.editor.scrollLeft = 0;
+    el.editor.setSelectionRange(0, 0);
+    state.publishLines.clear();
+    el.publishResult.className = 'publish-result';
+    el.publishResult.replaceChildren();
+    renderHighlight();
+    renderGutter();
+    updateCursorPos();
+    validateNow();
+  }
+
+  /* ------------------------------------------------------------------ validation */
+
+  function setValidationPending() {
+    state.validation = 'pending';
+    el.validation.classList.remove('ok', 'has-errors');
+    el.validation.replaceChildren(h('p', { class: 'validation-summary' }, 'Checking…'));
+    updatePublishButton();
+  }
+
+  function scheduleValidation() {
+    clearTimeout(state.validateTimer);
+    state.validateSeq++; // any answer still in flight is now stale
+    setValidationPending();
+    state.validateTimer = setTimeout(validateNow, VALIDATE_DELAY_MS);
+  }
+
+  async function validateNow() {
+    clearTimeout(state.validateTimer);
+    const seq = ++state.validateSeq;
+    const cql = el.editor.value;
+    setValidationPending();
+    const result = await api('/console/api/validate', { method: 'POST', body: { cql } });
+    if (seq !== state.validateSeq) return; // superseded by newer input
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      state.validation = 'failed';
+      state.errorLines.clear();
+      state.warningLines.clear();
+      el.validation.classList.remove('ok', 'has-errors');
+      el.validation.replaceChildren(
+        h('p', { class: 'validation-summary error-text' }, 'Could not check the CQL: ', failureMessages(result).join(' ')));
+      renderGutter();
+      updatePublishButton();
+      return;
+    }
+    renderValidation(result.data);
+  }
+
+  function issueLabel(issue, editedName) {
+    const prefix = issue.library && issue.library !== editedName ? `${issue.library}: ` : '';
+    if (issue.line === null || issue.line === undefined) return `${prefix}${issue.message || ''}`;
+    const where = issue.column === null || issue.column === undefined
+      ? `Line ${issue.line}` : `Line ${issue.line}, column ${issue.column}`;
+    return `${prefix}${where}: ${issue.message || ''}`;
+  }
+
+  function issueItem(issue, cls, editedName) {
+    const text = issueLabel(issue, editedName);
+    const hasLine = issue.line !== null && issue.line !== undefined;
+    const inEdited = !issue.library || issue.library === editedName;
+    const attrs = { class: cls, 'data-line': hasLine ? issue.line : null, 'data-library': issue.library || null };
+    if (hasLine && inEdited) {
+      return h('li', attrs, h('button', {
+        type: 'button', class: 'link-button', title: 'Go to this line in the editor',
+        onclick: () => goToLine(issue.line, issue.column),
+      }, text));
+    }
+    return h('li', attrs, text);
+  }
+
+  function renderValidation(data) {
+    const errors = Array.isArray(data.errors) ? data.errors : [];
+    const warnings = Array.isArray(data.warnings) ? data.warnings : [];
+    const headerMatch = HEADER_RE.exec(el.editor.value);
+    const editedName = data.library || (state.library && state.library.name) || (headerMatch && headerMatch[2]) || '';
+    const ok = data.ok === true && errors.length === 0;
+
+    const addLine = (map, issue) => {
+      if (issue.line === null || issue.line === undefined) return;
+      if (issue.library && issue.library !== editedName) return;
+      const n = Number(issue.line);
+      if (!map.has(n)) map.set(n, []);
+      map.get(n).push(issue.message || '');
+    };
+    state.errorLines.clear();
+    state.warningLines.clear();
+    errors.forEach((e) => addLine(state.errorLines, e));
+    warnings.forEach((w) => addLine(state.warningLines, w));
+
+    const children = [];
+    if (ok) {
+      children.push(h('p', { class: 'validation-summary' }, 'No errors'));
+    } else {
+      children.push(h('p', { class: 'validation-summary' },
+        errors.length ? pluralize(errors.length, 'error', 'errors') : 'Not valid'));
+      if (errors.length) {
+        children.push(h('ul', { class: 'issue-list', 'aria-label': 'Errors' },
+          errors.map((e) => issueItem(e, 'cql-error', editedName))));
+      }
+    }
+    if (warnings.length) {
+      children.push(h('p', { class: 'issue-heading' }, pluralize(warnings.length, 'warning', 'warnings')));
+      children.push(h('ul', { class: 'issue-list', 'aria-label': 'Warnings' },
+        warnings.map((w) => issueItem(w, 'cql-warning', editedName))));
+    }
+
+    state.validation = ok ? 'ok' : 'errors';
+    el.validation.classList.toggle('ok', ok);
+    el.validation.classList.toggle('has-errors', !ok);
+    el.validation.replaceChildren(...children);
+    renderGutter();
+    updatePublishButton();
+  }
+
+  /* ------------------------------------------------------------------ publish */
+
+  function publishTarget() {
+    if (state.library) return state.library;
+    const m = HEADER_RE.exec(el.editor.value);
+    const libs = (state.overview && state.overview.libraries) || [];
+    if (m) {
+      const found = libs.find((l) => l.name === m[2]);
+      if (found) return { name: found.name, version: found.version, url: found.url, resourceId: found.resourceId || found.name };
+    }
+    return null;
+  }
+
+  function updatePublishButton() {
+    el.publish.disabled = state.publishing || state.validation !== 'ok' || !el.editor.value.trim();
+  }
+
+  function showPublishMessage(cls, ...nodes) {
+    el.publishResult.className = `publish-result ${cls}`;
+    el.publishResult.replaceChildren(...nodes);
+  }
+
+  async function publish() {
+    const cql = el.editor.value;
+    const header = HEADER_RE.exec(cql);
+    if (!header) {
+      showPublishMessage('failed', h('p', null,
+        "Not published: the CQL needs a header like library Name version '1.0.1'."));
+      return;
+    }
+    const [, , headerName, headerVersion] = header;
+    const target = publishTarget();
+    if (!target) {
+      showPublishMessage('failed', h('p', null, 'Not published: open a library from the list first.'));
+      return;
+    }
+
+    state.publishing = true;
+    updatePublishButton();
+    showPublishMessage('', h('p', null, `Publishing ${headerName} ${headerVersion}…`));
+    state.publishLines.clear();
+    renderGutter();
+
+    const path = `/fhir/Library/${encodeURIComponent(target.resourceId)}`;
+    try {
+      const got = await api(path, { headers: { Accept: 'application/fhir+json' } });
+      if (!got.ok || !got.data || typeof got.data !== 'object' || got.data.resourceType !== 'Library') {
+        const msgs = got.ok ? ['The server did not return a Library.'] : failureMessages(got);
+        showPublishMessage('failed', h('p', null, `Not published: could not read Library/${target.resourceId}.`),
+          h('ul', { class: 'issue-list' }, msgs.map((m) => h('li', null, m))));
+        return;
+      }
+
+      const library = got.data;
+      library.version = headerVersion;
+      const newCql = { contentType: 'text/cql', data: base64Utf8(cql) };
+      const content = [];
+      let placed = false;
+      for (const att of Array.isArray(library.content) ? library.content : []) {
+        const ct = baseContentType(att && att.contentType);
+        if (ct === 'application/elm+json') continue;
+        if (ct === 'text/cql') {
+          if (!placed) { content.push(newCql); placed = true; }
+          continue;
+        }
+        content.push(att);
+      }
+      if (!placed) content.push(newCql);
+      library.content = content;
+
+      const put = await api(path, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/fhir+json', Accept: 'application/fhir+json' },
+        body: JSON.stringify(library),
+      });
+
+      if (put.status === 200 || put.status === 201) {
+        showPublishMessage('ok', h('p', null, `Published ${headerName} ${headerVersion}`));
+        state.library = { ...target, version: headerVersion };
+        editorTitle();
+        loadOverview();
+        return;
+      }
+      if (put.status === 422) {
+        const issues = outcomeIssues(put.data);
+        const items = issues.map((issue) => {
+          const ext = Array.isArray(issue.extension) ? issue.extension : [];
+          const lineExt = ext.find((x) => x.url === EXT_LINE);
+          const colExt = ext.find((x) => x.url === EXT_COL);
+          const line = lineExt ? lineExt.valueInteger : null;
+          const col = colExt ? colExt.valueInteger : null;
+          const text = issueText(issue);
+          if (line !== null && line !== undefined) {
+            const n = Number(line);
+            if (!state.publishLines.has(n)) state.publishLines.set(n, []);
+            state.publishLines.get(n).push(text);
+            return h('li', { class: 'publish-issue', 'data-line': n },
+              h('button', { type: 'button', class: 'link-button', title: 'Go to this line in the editor',
+                onclick: () => goToLine(n, col) }, text));
+          }
+          return h('li', { class: 'publish-issue' }, text);
+        });
+        renderGutter();
+        showPublishMessage('has-errors',
+          h('p', null, h('strong', null, `Not published: the server rejected ${headerName} ${headerVersion}.`)),
+          items.length ? h('ul', { class: 'issue-list' }, items) : h('p', null, failureMessages(put).join(' ')));
+        return;
+      }
+      const msgs = failureMessages(put);
+      showPublishMessage('failed', h('p', null, h('strong', null, 'Not published.')),
+        h('ul', { class: 'issue-list' }, msgs.map((m) => h('li', null, m))));
+    } finally {
+      state.publishing = false;
+      updatePublishButton();
+    }
+  }
+
+  /* ------------------------------------------------------------------ try a patient */
+
+  function selectedService() {
+    return state.services.find((s) => s.id === el.runService.value) || null;
+  }
+
+  function isOrderHook(service) {
+    return !!service && typeof service.hook === 'string' && service.hook.startsWith('order-');
+  }
+
+  function renderServiceOptions() {
+    const previous = el.runService.value;
+    const options = state.services.map((s) => h('option', { value: s.id },
+      `${s.title || s.id} (${s.hook || '?'})`));
+    el.runService.replaceChildren(...options);
+    if (!options.length) el.runService.append(h('option', { value: '' }, 'No services loaded'));
+    if (previous && state.services.some((s) => s.id === previous)) el.runService.value = previous;
+    updateDraftCheckbox();
+  }
+
+  function updateDraftCheckbox() {
+    el.runAddDraft.disabled = !isOrderHook(selectedService());
+  }
+
+  async function loadPatients() {
+    const previous = el.runPatient.value;
+    const result = await api('/console/api/patients');
+    if (!result.ok || !Array.isArray(result.data)) {
+      el.runPatient.replaceChildren(h('option', { value: '' },
+        isAuthFailure(result) ? 'Sign in to list demo patients' : 'Demo patients could not be loaded'));
+      return;
+    }
+    if (!result.data.length) {
+      el.runPatient.replaceChildren(h('option', { value: '' }, 'No demo patients'));
+      return;
+    }
+    el.runPatient.replaceChildren(...result.data.map((p) => {
+      const facts = [p.gender, p.birthDate ? `born ${p.birthDate}` : null].filter(Boolean).join(', ');
+      return h('option', { value: p.id }, `${p.name || p.id}${facts ? ` (${facts})` : ''} — ${p.id}`);
+    }));
+    if (previous && result.data.some((p) => p.id === previous)) el.runPatient.value = previous;
+  }
+
+  function setRunStatus(...nodes) {
+    el.runStatus.replaceChildren(...nodes);
+  }
+
+  function clearRunOutput() {
+    el.runRequest.hidden = true;
+    el.runRequestJson.textContent = '';
+    el.runResponse.hidden = true;
+    el.runResponseJson.textContent = '';
+    el.cards.replaceChildren();
+    el.expressions.replaceChildren();
+  }
+
+  async function run(event) {
+    if (event) event.preventDefault();
+    if (state.running) return;
+    const service = selectedService();
+    if (!service) {
+      setRunStatus(h('p', { class: 'error-text' }, 'Choose a service first.'));
+      return;
+    }
+    const body = { serviceId: service.id };
+    const pasted = el.runBundle.value.trim();
+    if (pasted) {
+      try {
+        body.bundle = JSON.parse(pasted);
+      } catch (e) {
+        setRunStatus(h('p', { class: 'error-text' }, `The pasted Bundle is not valid JSON: ${e.message}`));
+        el.runBundle.focus();
+        return;
+      }
+    } else if (el.runPatient.value) {
+      body.patientId = el.runPatient.value;
+    } else {
+      setRunStatus(h('p', { class: 'error-text' }, 'Choose a demo patient or paste a FHIR Bundle.'));
+      return;
+    }
+    body.addDraftAblation = isOrderHook(service) && el.runAddDraft.checked;
+
+    state.running = true;
+    el.run.disabled = true;
+    clearRunOutput();
+    setRunStatus(h('p', null, 'Running…'));
+    try {
+      const result = await api('/console/api/run', { method: 'POST', body });
+      renderRun(result, body);
+    } finally {
+      state.running = false;
+      el.run.disabled = false;
+    }
+  }
+
+  function renderRun(result, sent) {
+    const patientLabel = sent.patientId ? `patient ${sent.patientId}` : 'the pasted Bundle';
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      const msgs = failureMessages(result);
+      setRunStatus(
+        h('p', null, `Console API answered HTTP ${result.status || '—'}.`),
+        h('ul', { class: 'issue-list error-text' }, msgs.map((m) => h('li', null, m))));
+      el.cards.replaceChildren(h('p', { class: 'error-text' }, isAuthFailure(result) ? SIGN_IN : 'No cards: the run failed.'));
+      return;
+    }
+    const data = result.data;
+    if (data.request !== undefined) {
+      el.runRequestJson.textContent = JSON.stringify(data.request, null, 2);
+      el.runRequest.hidden = false;
+    }
+    if (data.response !== undefined) {
+      el.runResponseJson.textContent = JSON.stringify(data.response, null, 2);
+      el.runResponse.hidden = false;
+    }
+    renderExpressions(Array.isArray(data.expressions) ? data.expressions : []);
+
+    const hookStatus = data.status;
+    const statusLine = h('p', null, `CDS Hooks service ${sent.serviceId} answered HTTP `,
+      h('strong', null, String(hookStatus ?? '—')), ` for ${patientLabel}.`);
+
+    if (hookStatus !== 200) {
+      const auth = hookStatus === 401 || hookStatus === 403;
+      const issues = outcomeIssues(data.response);
+      const msgs = auth ? [SIGN_IN] : issues.length ? issues.map(issueText) : failureMessages({ status: hookStatus, data: data.response });
+      setRunStatus(statusLine);
+      el.cards.replaceChildren(
+        h('p', { class: 'error-text' }, 'The service returned no cards:'),
+        h('ul', { class: 'issue-list error-text' }, msgs.map((m) => h('li', null, m))));
+      return;
+    }
+
+    const cards = data.response && Array.isArray(data.response.cards) ? data.response.cards : [];
+    statusLine.append(` ${pluralize(cards.length, 'card', 'cards')}.`);
+    setRunStatus(statusLine);
+    if (!cards.length) {
+      el.cards.replaceChildren(h('p', { class: 'no-advice' }, 'No advice for this patient'));
+      return;
+    }
+    el.cards.replaceChildren(...cards.map(renderCard));
+  }
+
+  function cardRuleId(card) {
+    const topic = card.source && card.source.topic;
+    if (topic && topic.code) return topic.code;
+    const ext = card.extension && card.extension['org.crlm-cds.rule'];
+    return ext && ext.ruleId ? ext.ruleId : '';
+  }
+
+  let cardCounter = 0;
+
+  function renderCard(card) {
+    const n = ++cardCounter;
+    const indicator = INDICATORS.includes(card.indicator) ? card.indicator : 'info';
+    const ruleId = cardRuleId(card);
+    const summaryId = `card-summary-${n}`;
+
+    const detail = h('div', { class: 'card-detail' });
+    detail.innerHTML = renderMarkdown(card.detail); // safe: renderMarkdown escapes all HTML first
+
+    const source = card.source || {};
+    const sourceLine = h('p', { class: 'card-source' }, 'Source: ',
+      source.label
+        ? (isHttpUrl(source.url) ? externalLink(source.url, source.label) : source.label)
+        : (isHttpUrl(source.url) ? externalLink(source.url, source.url) : 'not given'),
+      source.topic && source.topic.code
+        ? [' · ', h('span', { class: 'card-topic', title: source.topic.display || null }, `Rule ${source.topic.code}`)]
+        : null);
+
+    const parts = [
+      h('div', { class: 'card-head' },
+        h('span', { class: `badge badge-${indicator}` }, indicator),
+        h('h4', { class: 'card-summary', id: summaryId }, card.summary || '(no summary)')),
+      detail,
+      sourceLine,
+    ];
+
+    const suggestions = Array.isArray(card.suggestions) ? card.suggestions : [];
+    if (suggestions.length) {
+      const behaviour = card.selectionBehavior || card.selectionBehaviour;
+      parts.push(h('p', { class: 'card-section-title' }, 'Suggestions',
+        behaviour === 'at-most-one' ? h('span', { class: 'muted' }, ' (choose at most one)') : null));
+      parts.push(h('ul', { class: 'suggestions' }, suggestions.map((s, i) => renderSuggestion(s, `${n}-${i}`))));
+    }
+
+    const reasons = Array.isArray(card.overrideReasons) ? card.overrideReasons : [];
+    if (reasons.length) {
+      parts.push(h('p', { class: 'card-section-title' }, 'Override reasons'));
+      parts.push(h('ul', { class: 'override-reasons' },
+        reasons.map((r) => h('li', { 'data-code': r.code || null }, r.display || r.code || ''))));
+    }
+
+    const links = (Array.isArray(card.links) ? card.links : []).filter((l) => isHttpUrl(l.url));
+    if (links.length) {
+      parts.push(h('p', { class: 'card-section-title' }, 'Links'));
+      parts.push(h('ul', null, links.map((l) => h('li', null, externalLink(l.url, l.label || l.url),
+        l.type === 'smart' ? h('span', { class: 'muted' }, ' (SMART app)') : null))));
+    }
+
+    return h('article', {
+      class: `card indicator-${indicator}`,
+      'data-rule': ruleId,
+      'data-uuid': card.uuid || null,
+      'aria-labelledby': summaryId,
+    }, parts);
+  }
+
+  function renderSuggestion(suggestion, key) {
+    const actions = Array.isArray(suggestion.actions) ? suggestion.actions : [];
+    const would = actions.map((a) => {
+      const what = a.resource && a.resource.resourceType ? a.resource.resourceType : (a.resourceId || 'resource');
+      return `would ${a.type || 'apply'} ${what}${a.description ? `: ${a.description}` : ''}`;
+    });
+    const noteId = `suggestion-note-${key}`;
+    const detailId = `suggestion-detail-${key}`;
+    const detail = h('pre', { class: 'json suggestion-detail', id: detailId, tabindex: '0', hidden: true },
+      JSON.stringify(actions.map((a) => a.resource || a), null, 2));
+    const button = h('button', {
+      type: 'button',
+      class: 'secondary suggestion',
+      'aria-expanded': 'false',
+      'aria-controls': detailId,
+      'aria-describedby': noteId,
+      onclick: () => {
+        const open = button.getAttribute('aria-expanded') !== 'true';
+        button.setAttribute('aria-expanded', String(open));
+        detail.hidden = !open;
+      },
+    }, suggestion.label || 'Suggestion');
+    return h('li', { 'data-uuid': suggestion.uuid || null },
+      h('div', null, button, suggestion.isRecommended ? [' ', h('span', { class: 'badge badge-recommended' }, 'Recommended')] : null),
+      h('p', { class: 'suggestion-note', id: noteId },
+        `Not applied in the console: ${would.length ? would.join('; ') : 'no actions'}. Press to show the resource.`),
+      detail);
+  }
+
+  function renderExpressions(expressions) {
+    if (!expressions.length) {
+      el.expressions.replaceChildren(h('tr', null, h('td', { colspan: '4', class: 'muted' }, 'No expressions were returned.')));
+      return;
+    }
+    el.expressions.replaceChildren(...expressions.map((x) => {
+      const hasError = x.error !== undefined && x.error !== null;
+      let valueCell;
+      if (hasError) {
+        const where = x.line !== null && x.line !== undefined
+          ? ` (line ${x.line}${x.column !== null && x.column !== undefined ? `, column ${x.column}` : ''})` : '';
+        const text = `Error${where}: ${x.error}`;
+        const canJump = where && state.library && x.library === state.library.name;
+        valueCell = h('td', { class: 'value' }, h('span', { class: 'expr-error' },
+          canJump ? h('button', { type: 'button', class: 'link-button', title: 'Go to this line in the editor',
+            onclick: () => goToLine(x.line, x.column) }, text) : text));
+      } else if (x.value === null || x.value === undefined) {
+        valueCell = h('td', { class: 'value' }, h('span', { class: 'value-null' }, 'null'));
+      } else {
+        const text = typeof x.value === 'object' ? JSON.stringify(x.value) : String(x.value);
+        valueCell = h('td', { class: `value${text === 'true' ? ' value-true' : ''}` }, text);
+      }
+      return h('tr', { 'data-name': x.name, class: hasError ? 'has-error' : null },
+        h('th', { scope: 'row' }, x.name || ''),
+        valueCell,
+        h('td', null, x.type || ''),
+        h('td', null, x.library || ''));
+    }));
+  }
+
+  /* ------------------------------------------------------------------ start */
+
+  function init() {
+    Object.assign(el, {
+      token: $('#token'),
+      generation: $('#generation'),
+      authMessage: $('#auth-message'),
+      overviewStatus: $('#overview-status'),
+      reloadOverview: $('#reload-overview'),
+      services: $('#services'),
+      libraries: $('#libraries'),
+      editorTitle: $('#editor-title'),
+      editor: $('#editor'),
+      highlight: $('#highlight'),
+      gutter: $('#gutter'),
+      cursorPos: $('#cursor-pos'),
+      validation: $('#validation'),
+      publish: $('#publish'),
+      publishResult: $('#publish-result'),
+      runForm: $('#run-form'),
+      runService: $('#run-service'),
+      runPatient: $('#run-patient'),
+      runBundle: $('#run-bundle'),
+      runAddDraft: $('#run-add-draft'),
+      run: $('#run'),
+      runStatus: $('#run-status'),
+      runRequest: $('#run-request'),
+      runRequestJson: $('#run-request-json'),
+      runResponse: $('#run-response'),
+      runResponseJson: $('#run-response-json'),
+      cards: $('#cards'),
+      expressions: $('#expressions'),
+    });
+
+    try { el.token.value = sessionStorage.getItem(TOKEN_KEY) || ''; } catch { /* storage unavailable */ }
+    el.token.addEventListener('input', () => {
+      try {
+        if (token()) sessionStorage.setItem(TOKEN_KEY, token());
+        else sessionStorage.removeItem(TOKEN_KEY);
+      } catch { /* storage unavailable */ }
+    });
+    el.token.addEventListener('change', () => {
+      loadOverview();
+      loadPatients();
+      if (el.editor.value.trim()) validateNow();
+    });
+
+    el.reloadOverview.addEventListener('click', () => { loadOverview(); loadPatients(); });
+
+    el.editor.addEventListener('input', onEditorInput);
+    el.editor.addEventListener('scroll', syncScroll);
+    for (const type of ['keyup', 'click', 'select', 'focus']) el.editor.addEventListener(type, updateCursorPos);
+    if ('ResizeObserver' in window) new ResizeObserver(syncSize).observe(el.editor);
+    window.addEventListener('resize', syncSize);
+
+    el.publish.addEventListener('click', publish);
+    el.runForm.addEventListener('submit', run);
+    el.runService.addEventListener('change', updateDraftCheckbox);
+
+    renderHighlight();
+    renderGutter();
+    syncSize();
+    updatePublishButton();
+    updateDraftCheckbox();
+
+    loadOverview();
+    loadPatients();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
