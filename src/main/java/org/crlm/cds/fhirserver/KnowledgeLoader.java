@@ -72,7 +72,7 @@ public class KnowledgeLoader {
             if (!inService.ok()) {
                 throw new IllegalStateException("The stored rules do not compile: " + describe(inService.problems()));
             }
-            log.info("Loaded {} knowledge resources ({} written) and {} demo resources in {} ms", knowledge.size(),
+            log.info("Loaded {} knowledge resources ({} sent; the server stores only what changed) and {} demo resources in {} ms", knowledge.size(),
                     written, demo, (System.nanoTime() - started) / 1_000_000);
             return inService.ruleSet().orElseThrow();
         } finally {
