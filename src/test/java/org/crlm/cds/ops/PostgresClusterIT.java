@@ -1,0 +1,226 @@
+package org.crlm.cds.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.crlm.cds.CrlmCdsApplication;
+import org.crlm.cds.support.FhirClients;
+import org.crlm.cds.support.Http;
+import org.crlm.cds.support.PostgresTestDatabase;
+import org.crlm.cds.support.TestKeys;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Library;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Two nodes on one real PostgreSQL, started at the same moment, behind one public URL: the
+ * FHIR server works on PostgreSQL; start-up creates nothing twice; a rule published through
+ * one node is used by the other within 10 s; feedback to either node counts in one total; a
+ * JWT used on one node is a replay on the other.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PostgresClusterIT {
+
+    private static final String PUBLIC_BASE = "https://cds.cluster.test.example";
+
+    private final PostgresTestDatabase database = new PostgresTestDatabase();
+    private final TestKeys keys = TestKeys.get();
+    private final int portA = TestKeys.freePort();
+    private final int portB = TestKeys.freePort();
+    private ConfigurableApplicationContext nodeA;
+    private ConfigurableApplicationContext nodeB;
+
+    @BeforeAll
+    void startTwoNodesAtOnce() {
+        CompletableFuture<ConfigurableApplicationContext> a = CompletableFuture.supplyAsync(() -> start(portA));
+        CompletableFuture<ConfigurableApplicationContext> b = CompletableFuture.supplyAsync(() -> start(portB));
+        nodeA = a.join();
+        nodeB = b.join();
+    }
+
+    @AfterAll
+    void stop() {
+        if (nodeA != null) {
+            nodeA.close();
+        }
+        if (nodeB != null) {
+            nodeB.close();
+        }
+        database.close();
+    }
+
+    private ConfigurableApplicationContext start(int port) {
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=" + port,
+                "--spring.datasource.url=" + database.url(),
+                "--spring.datasource.username=" + database.user,
+                "--spring.datasource.password=" + database.password,
+                "--crlm.knowledge.load-demo-data=true",
+                "--crlm.knowledge.sync-interval=1s",
+                "--crlm.security.cds-client.public-base-url=" + PUBLIC_BASE,
+                "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
+                "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
+                "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
+                "--crlm.data-dir=target/test-data/pg-" + port));
+        return new SpringApplicationBuilder(CrlmCdsApplication.class).profiles("postgres")
+                .run(args.toArray(String[]::new));
+    }
+
+    private static String base(int port) {
+        return "http://127.0.0.1:" + port;
+    }
+
+    @Test
+    void theFhirServerWritesReadsAndSearchesOnPostgresAcrossNodes() {
+        IGenericClient a = FhirClients.clinician(base(portA));
+        IGenericClient b = FhirClients.clinician(base(portB));
+        Patient patient = new Patient();
+        patient.addName().setFamily("Lindqvist");
+        String id = a.create().resource(patient).execute().getId().getIdPart();
+        Observation kras = new Observation();
+        kras.setStatus(Observation.ObservationStatus.FINAL);
+        kras.getCode().addCoding().setSystem("http://loinc.org").setCode("21702-6");
+        kras.setSubject(new Reference("Patient/" + id));
+        a.create().resource(kras).execute();
+
+        assertThat(b.read().resource(Patient.class).withId(id).execute().getNameFirstRep().getFamily()).isEqualTo("Lindqvist");
+        Bundle found = b.search().forResource(Observation.class).where(Observation.SUBJECT.hasId("Patient/" + id))
+                .returnBundle(Bundle.class).execute();
+        assertThat(found.getEntry()).hasSize(1);
+    }
+
+    @Test
+    void twoNodesStartingTogetherLoadEverythingOnce() {
+        IGenericClient fhir = FhirClients.clinician(base(portB));
+        assertThat(total(fhir, Library.class)).isEqualTo(2);
+        assertThat(total(fhir, PlanDefinition.class)).isEqualTo(11);
+        assertThat(fhir.search().forResource(Patient.class).where(
+                new ca.uhn.fhir.rest.gclient.TokenClientParam("_id").exactly().codes(
+                        "crlm-demo-01", "crlm-demo-02", "crlm-demo-13")).returnBundle(Bundle.class).execute().getEntry()).hasSize(3);
+        for (String resource : List.of("PlanDefinition/crlm-rule-r1", "ValueSet/kras-gene", "Patient/crlm-demo-01")) {
+            Bundle history = fhir.history().onInstance(resource).returnBundle(Bundle.class).execute();
+            assertThat(history.getEntry()).as(resource + ": the second node stored nothing again").hasSize(1);
+        }
+    }
+
+    @Test
+    void aRulePublishedOnOneNodeIsUsedByTheOtherWithinTenSeconds() throws Exception {
+        IGenericClient author = FhirClients.author(base(portA));
+        Library library = author.read().resource(Library.class).withId("CRLMAblationRules").execute();
+        String original = new String(library.getContent().stream().filter(c -> "text/cql".equals(c.getContentType()))
+                .findFirst().orElseThrow().getData(), StandardCharsets.UTF_8);
+        try {
+            assertThat(cards(portB, "crlm-demo-02")).containsExactly("R6");
+            String changed = original.replaceFirst("library CRLMAblationRules version '1.0.0'", "library CRLMAblationRules version '1.1.0'")
+                    .replace("default 30.0", "default 20.0");
+            publish(author, library, changed, "1.1.0");
+            long published = System.nanoTime();
+            while (!cards(portB, "crlm-demo-02").contains("R3")) {
+                assertThat(Duration.ofNanos(System.nanoTime() - published)).as("node B still on the old rules")
+                        .isLessThan(Duration.ofSeconds(10));
+                Thread.sleep(200);
+            }
+            assertThat(cards(portB, "crlm-demo-02")).containsExactly("R3");
+        } finally {
+            publish(author, author.read().resource(Library.class).withId("CRLMAblationRules").execute(), original, "1.0.0");
+        }
+    }
+
+    @Test
+    void feedbackToEitherNodeCountsInOneTotal() throws Exception {
+        String onA = cardUuid(portA, "crlm-demo-01", "R1");
+        String onB = cardUuid(portB, "crlm-demo-01", "R1");
+        Thread.sleep(1000); // issued cards are written behind (every 200 ms)
+        assertThat(feedback(portB, onA).status()).isEqualTo(200);
+        assertThat(feedback(portA, onB).status()).isEqualTo(200);
+        for (int port : new int[] {portA, portB}) {
+            JsonNode counts = Http.get(base(port) + "/console/api/feedback", keys.fhirToken(TestKeys.AUTHORING_SCOPE)).json();
+            long overridden = 0;
+            for (JsonNode row : counts.path("rules")) {
+                if ("R1".equals(row.path("ruleId").asText())) {
+                    overridden += row.path("overridden").asLong();
+                }
+            }
+            assertThat(overridden).as("R1 overrides seen through node " + port).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aTokenUsedOnOneNodeIsAReplayOnTheOther() {
+        String token = keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view");
+        assertThat(Http.postJson(base(portA) + "/cds-services/crlm-ablation-patient-view", request("crlm-demo-01"), token).status())
+                .isEqualTo(200);
+        assertThat(Http.postJson(base(portB) + "/cds-services/crlm-ablation-patient-view", request("crlm-demo-01"), token).status())
+                .isEqualTo(401);
+    }
+
+    // ---- helpers ----
+
+    private static String request(String patient) {
+        return """
+                {"hook": "patient-view", "hookInstance": "%s",
+                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "%s"}}""".formatted(UUID.randomUUID(), patient);
+    }
+
+    private JsonNode call(int port, String patient) {
+        Http.Response response = Http.postJson(base(port) + "/cds-services/crlm-ablation-patient-view", request(patient),
+                keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view"));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        return response.json();
+    }
+
+    private List<String> cards(int port, String patient) {
+        List<String> rules = new ArrayList<>();
+        call(port, patient).path("cards").forEach(c -> rules.add(c.path("source").path("topic").path("code").asText()));
+        return rules;
+    }
+
+    private String cardUuid(int port, String patient, String rule) {
+        for (JsonNode card : call(port, patient).path("cards")) {
+            if (rule.equals(card.path("source").path("topic").path("code").asText())) {
+                return card.path("uuid").asText();
+            }
+        }
+        throw new AssertionError("no " + rule);
+    }
+
+    private Http.Response feedback(int port, String card) {
+        return Http.postJson(base(port) + "/cds-services/crlm-ablation-patient-view/feedback", """
+                {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T10:00:00Z",
+                  "overrideReason": {"reason": {"system": "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason",
+                                                "code": "patient-preference"}}}]}""".formatted(card),
+                keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view/feedback"));
+    }
+
+    private static void publish(IGenericClient author, Library library, String cql, String version) {
+        library.setVersion(version);
+        library.getContent().clear();
+        library.addContent().setContentType("text/cql").setData(cql.getBytes(StandardCharsets.UTF_8));
+        author.update().resource(library).execute();
+    }
+
+    private static int total(IGenericClient fhir, Class<? extends org.hl7.fhir.instance.model.api.IBaseResource> type) {
+        return fhir.search().forResource(type).summaryMode(ca.uhn.fhir.rest.api.SummaryEnum.COUNT)
+                .returnBundle(Bundle.class).execute().getTotal();
+    }
+
+
+}
