@@ -85,10 +85,13 @@ public final class RuleSetBuilder {
         problems.addAll(compiled.errors());
 
         Map<String, RuleLibrary> rules = new HashMap<>();
+        Set<String> failedUrls = new java.util.HashSet<>();
         for (CqlSource s : sources) {
             VersionedIdentifier id = CqlLibraryCompiler.identifier(s);
             CompiledLibrary c = compiled.libraries().get(id);
             if (c == null) {
+                Library failed = libraryByKey.get(s.key());
+                failedUrls.add(failed.hasUrl() ? failed.getUrl() : failed.getName());
                 continue;
             }
             Library resource = libraryByKey.get(s.key());
@@ -119,7 +122,11 @@ public final class RuleSetBuilder {
                 activities, codeSystems, compiled.warnings());
 
         for (PlanDefinition plan : knowledge.planDefinitions()) {
-            checkPlan(plan, candidate, problems);
+            // A plan on a library that did not compile adds nothing to that library's own errors.
+            String planLibrary = plan.hasLibrary() ? RuleSet.stripVersion(plan.getLibrary().get(0).getValue()) : null;
+            if (planLibrary == null || !failedUrls.contains(planLibrary)) {
+                checkPlan(plan, candidate, problems);
+            }
         }
         if (!problems.isEmpty()) {
             return new Result(Optional.empty(), List.copyOf(problems), compiled.warnings());

@@ -49,9 +49,19 @@ public class OutboundFhirPolicy {
 
     /** True when {@code url} (for example a search's next link) lies under an allowed base. */
     public boolean isUnder(String fhirServer, String url) {
-        String base = normalise(fhirServer) + "/";
-        return refusal(fhirServer).isEmpty() && url != null && url.startsWith(base)
-                && URI.create(url).getUserInfo() == null;
+        if (url == null || refusal(fhirServer).isPresent()) {
+            return false;
+        }
+        String base = normalise(fhirServer);
+        String candidate = normalise(url);
+        try {
+            if (URI.create(url).getUserInfo() != null) {
+                return false;
+            }
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return candidate.equals(base) || candidate.startsWith(base + "/") || candidate.startsWith(base + "?");
     }
 
     static String normalise(String url) {

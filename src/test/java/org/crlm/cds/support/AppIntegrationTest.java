@@ -14,6 +14,8 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 @ActiveProfiles("test")
+// Export metrics as in production (Spring Boot tests switch Prometheus off by default).
+@org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability(tracing = false)
 public abstract class AppIntegrationTest {
 
     public static final Path DATA_DIR = Path.of("target", "test-data", "main-" + ProcessHandle.current().pid()).toAbsolutePath();

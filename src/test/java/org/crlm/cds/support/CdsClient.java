@@ -3,7 +3,7 @@ package org.crlm.cds.support;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /** Calls the CDS Hooks endpoints as an authenticated EHR would (a fresh JWT per call). */
-public final class CdsClient {
+public class CdsClient {
 
     private final String base;
     private final TestKeys keys;

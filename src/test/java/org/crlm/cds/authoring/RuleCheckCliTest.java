@@ -1,0 +1,79 @@
+package org.crlm.cds.authoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The informaticians' command: translate, run every test case, print a table, exit 0 only when all is well. */
+class RuleCheckCliTest {
+
+    @TempDir
+    Path temp;
+
+    private record Run(int exitCode, String output) {
+    }
+
+    private static Run run(String... args) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int code = RuleCheck.run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return new Run(code, bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theRepositoryTranslatesAndEveryCasePasses() {
+        Run run = run();
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        assertThat(run.output()).contains("OK: every library translates").containsPattern("\\d+ passed, 0 failed")
+                .contains("pass   001-");
+    }
+
+    @Test
+    void brokenCqlExitsOneWithLibraryLineAndColumn() throws IOException {
+        Path cql = copy(Path.of("cql"), temp.resolve("cql"));
+        Path rules = cql.resolve("CRLMAblationRules.cql");
+        Files.writeString(rules, Files.readString(rules).replace("\"KRAS Status\" = 'mutated' and \"Ablation Planned\"\n\ndefine \"R2",
+                "\"KRAS Status\" = 'mutated' and \"Ablation Plannned\"\n\ndefine \"R2"));
+        Run run = run("--cql", cql.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.output()).containsPattern("ERROR CRLMAblationRules line \\d+, column \\d+: .*Ablation Plannned")
+                .contains("no test case was run");
+    }
+
+    @Test
+    void aFailingCaseExitsOneAndIsMarkedInTheTable() throws IOException {
+        Path tests = copy(Path.of("cql", "tests"), temp.resolve("tests"));
+        Path first = tests.resolve("001-kras-variant-hgnc-prefixed-two-ablations.json");
+        Files.writeString(first, Files.readString(first).replace("\"expectedRules\": [\n    \"R1\",\n    \"R2\"\n  ]",
+                "\"expectedRules\": [\"R1\"]"));
+        Run run = run("--tests", tests.toString());
+        assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
+        assertThat(run.output()).contains("FAIL   001-kras-variant-hgnc-prefixed-two-ablations").containsPattern("\\d+ passed, 1 failed");
+    }
+
+    @Test
+    void aBadArgumentExitsTwo() {
+        assertThat(run("--nonsense").exitCode()).isEqualTo(2);
+    }
+
+    private static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+        return to;
+    }
+}
