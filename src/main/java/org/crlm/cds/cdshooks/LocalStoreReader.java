@@ -48,9 +48,11 @@ public class LocalStoreReader {
             }
             String type = relativeQuery.substring(0, q);
             SearchParameterMap map = matchUrlService.translateMatchUrl(relativeQuery, fhirContext.getResourceDefinition(type));
+            map.setLoadSynchronous(true);
             map.setLoadSynchronousUpTo(properties.maxResourcesPerQuery() + 1);
             IBundleProvider found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails());
-            List<IBaseResource> resources = found.getAllResources();
+            // getResources works whether HAPI ran the search synchronously or (for large results) not.
+            List<IBaseResource> resources = found.getResources(0, properties.maxResourcesPerQuery() + 1);
             if (resources.size() > properties.maxResourcesPerQuery()) {
                 throw new DataUnavailableException(key, "Prefetch '" + key + "' matches more than "
                         + properties.maxResourcesPerQuery() + " resources in the local store");

@@ -6,7 +6,6 @@ import java.util.Map;
 import org.opencds.cqf.cql.engine.data.CompositeDataProvider;
 import org.opencds.cqf.cql.engine.execution.CqlEngine;
 import org.opencds.cqf.cql.engine.execution.Environment;
-import org.opencds.cqf.cql.engine.fhir.model.R4FhirModelResolver;
 import org.opencds.cqf.cql.engine.model.CachingModelResolverDecorator;
 import org.opencds.cqf.cql.engine.model.ModelResolver;
 
@@ -19,7 +18,7 @@ public final class RuleEngine {
     static final String FHIR_MODEL_URI = "http://hl7.org/fhir";
 
     private final ModelResolver modelResolver =
-            new CachingModelResolverDecorator(new R4FhirModelResolver(FhirContext.forR4Cached()));
+            new CachingModelResolverDecorator(new FastR4ModelResolver(FhirContext.forR4Cached()));
 
     public EvaluationSession open(RuleSet rules, PatientData data, Map<String, Object> parameters) {
         PatientDataRetrieveProvider retrieve = new PatientDataRetrieveProvider(data, modelResolver, rules.terminology());

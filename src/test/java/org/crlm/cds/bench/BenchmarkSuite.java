@@ -1,0 +1,352 @@
+package org.crlm.cds.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.rules.KnowledgeResources;
+import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.support.FhirClients;
+import org.crlm.cds.support.TestKeys;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * The whole benchmark in one run on one machine (README: Benchmarks):
+ * <ol>
+ *   <li>the engine floor and the $apply baseline (JMH, forked JVMs, before the server starts);</li>
+ *   <li>the server from the fat jar: time to ready, first hook call after ready, heap after start;</li>
+ *   <li>HTTP on loopback: order-sign with prefetch, patient-view with prefetch, order-sign with
+ *       no prefetch (local store), each at concurrency 1, 8 and 32;</li>
+ *   <li>scale: 10 to 10 000 Observations, prefetch and local store;</li>
+ *   <li>CQL translations before and after (must not change), heap under load.</li>
+ * </ol>
+ * Writes target/benchmark/report.md, results.json and latency-vs-size.svg.
+ * Options: --warmup S, --measure S, --scale-measure S, --quick, --profile (JFR on the server), --skip-jmh.
+ */
+public final class BenchmarkSuite {
+
+    private static final String PLACEHOLDER_INSTANCE = "00000000-1111-4222-8333-444444444444";
+
+    private final Path out = Path.of("target", "benchmark");
+    private Duration warmUp = Duration.ofSeconds(10);
+    private Duration measure = Duration.ofSeconds(30);
+    private Duration scaleMeasure = Duration.ofSeconds(10);
+    private boolean profile;
+    private boolean skipJmh;
+    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final StringBuilder report = new StringBuilder();
+
+    public static void main(String[] rawArgs) throws Exception {
+        BenchmarkSuite suite = new BenchmarkSuite();
+        // Maven passes -Dbench.args as one argument: split it.
+        String[] args = String.join(" ", rawArgs).trim().split("\\s+");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--warmup" -> suite.warmUp = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--measure" -> suite.measure = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--scale-measure" -> suite.scaleMeasure = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--quick" -> {
+                    suite.warmUp = Duration.ofSeconds(3);
+                    suite.measure = Duration.ofSeconds(5);
+                    suite.scaleMeasure = Duration.ofSeconds(4);
+                }
+                case "--profile" -> suite.profile = true;
+                case "--skip-jmh" -> suite.skipJmh = true;
+                case "--full", "" -> {
+                    // the defaults
+                }
+                default -> throw new IllegalArgumentException("Unknown option " + args[i]);
+            }
+        }
+        suite.run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        Files.createDirectories(out);
+        Path jar = Path.of("target", "crlm-ablation-cds.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException("Build the jar first: mvn -q -DskipTests package");
+        }
+        environment();
+        Map<String, double[]> jmh = skipJmh ? Map.of() : jmh();
+
+        KnowledgeResources knowledge = BenchData.knowledge();
+        RuleSet rules = BenchData.rules(knowledge);
+        TestKeys keys = TestKeys.get();
+        int port = TestKeys.freePort();
+        List<String> jvm = new ArrayList<>(List.of("-Xms1g", "-Xmx1g"));
+
+        List<String> app = List.of(
+                "--spring.profiles.active=bench",
+                "--crlm.data-dir=" + out.resolve("data-" + port).toAbsolutePath(),
+                "--crlm.knowledge.load-demo-data=true",
+                "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
+                "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
+                "--crlm.security.cds-client.max-lifetime=60m",
+                "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
+                // Scale only: a 10 000-Observation prefetch is larger than the production request limits.
+                "--crlm.security.limits.max-body-size=64MB",
+                "--crlm.security.limits.max-elements=5000000",
+                "--crlm.cds.max-resources-per-query=20000");
+
+        try (ServerProcess server = new ServerProcess(jar, port, out, jvm, app)) {
+            double ready = server.awaitReady(Duration.ofMinutes(5));
+            Double started = server.logged("Started CrlmCdsApplication in ([0-9.]+) seconds");
+            Double warm = server.logged("Warm-up: \\d+ hook calls on a synthetic patient in ([0-9]+) ms");
+            System.out.printf("Server ready after %.1f s%n", ready);
+
+            CdsService orderSign = BenchData.service(rules, "crlm-ablation-order-sign");
+            CdsService patientView = BenchData.service(rules, "crlm-ablation-patient-view");
+            List<IBaseResource> record = BenchData.demoRecord();
+            List<IBaseResource> withoutOrders = BenchData.withoutOrders(record);
+            List<IBaseResource> drafts = BenchData.draftOrders(record);
+            String signUrl = server.base() + "/cds-services/crlm-ablation-order-sign";
+            String viewUrl = server.base() + "/cds-services/crlm-ablation-patient-view";
+            String signPrefetch = template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, true));
+            String viewPrefetch = template(BenchData.request(patientView, rules, BenchData.PATIENT, record, List.of(), true));
+            String signLocal = template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, false));
+
+            TokenPool signTokens = new TokenPool(signUrl);
+            TokenPool viewTokens = new TokenPool(viewUrl);
+            signTokens.fill(50);
+            LoadGenerator load = new LoadGenerator();
+            double first = load.once(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
+            double heapAfterStart = server.heapAfterGcMb();
+            double translationsBefore = server.prometheus("cql_translations_total");
+            System.out.printf("First order-sign after ready: %.1f ms; heap after start %.0f MB%n", first, heapAfterStart);
+
+            List<LoadGenerator.Result> http = new ArrayList<>();
+            AtomicReference<Double> heapPeak = new AtomicReference<>(0.0);
+            double rate = 100;
+            for (String[] scenario : new String[][] {{"order-sign, prefetch", "sign", signPrefetch},
+                    {"patient-view, prefetch", "view", viewPrefetch}, {"order-sign, no prefetch (local store)", "sign", signLocal}}) {
+                for (int concurrency : new int[] {1, 8, 32}) {
+                    TokenPool pool = scenario[1].equals("sign") ? signTokens : viewTokens;
+                    String url = scenario[1].equals("sign") ? signUrl : viewUrl;
+                    int needed = (int) Math.min(60_000, rate * 1.6 * (warmUp.getSeconds() + measure.getSeconds()) + 200);
+                    if (pool.size() < needed) {
+                        pool.fill(needed - pool.size());
+                    }
+                    AtomicBoolean sampling = new AtomicBoolean(concurrency == 32);
+                    Thread heapSampler = heapSampler(server, sampling, heapPeak);
+                    String body = scenario[2];
+                    boolean profiled = profile && concurrency == 8 && scenario[0].equals("order-sign, prefetch");
+                    if (profiled) {
+                        jcmd(server, "JFR.start", "name=hot", "settings=profile");
+                    }
+                    LoadGenerator.Result result = load.run(scenario[0], concurrency, warmUp, measure,
+                            () -> new LoadGenerator.Call(url, fresh(body), pool.next()));
+                    sampling.set(false);
+                    heapSampler.join();
+                    if (profiled) {
+                        jcmd(server, "JFR.dump", "name=hot", "filename=" + out.resolve("server.jfr").toAbsolutePath());
+                        jcmd(server, "JFR.stop", "name=hot");
+                    }
+                    rate = Math.max(rate, result.throughput());
+                    http.add(result);
+                    System.out.printf("%-40s c=%-3d %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms errors %d%n", scenario[0],
+                            concurrency, result.throughput(), result.millis(50), result.millis(90), result.millis(99),
+                            result.maxMillis(), result.errors());
+                }
+            }
+            long tokensSignedDuringPhases = signTokens.madeDuringPhase() + viewTokens.madeDuringPhase();
+
+            List<double[]> scale = scale(server, rules, orderSign, signUrl, load, signTokens);
+            double translationsAfter = server.prometheus("cql_translations_total");
+
+            write(ready, started, warm, first, heapAfterStart, heapPeak.get(), http, jmh, scale, translationsBefore,
+                    translationsAfter, tokensSignedDuringPhases);
+        }
+        if (profile) {
+            JfrSummary.write(out.resolve("server.jfr"), out.resolve("profile.md"));
+        }
+    }
+
+    // ---- phases ----
+
+    private Map<String, double[]> jmh() throws Exception {
+        Options options = new OptionsBuilder()
+                .include(EngineFloorBenchmark.class.getName())
+                .forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(5))
+                .measurementIterations(5).measurementTime(TimeValue.seconds(5))
+                .jvmArgs("-Xms1g", "-Xmx1g")
+                .build();
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (RunResult result : new Runner(options).run()) {
+            var stats = result.getPrimaryResult().getStatistics();
+            String name = result.getParams().getBenchmark().replaceAll(".*\\.", "");
+            out.put(name, new double[] {stats.getPercentile(50), stats.getPercentile(90), stats.getPercentile(99),
+                    stats.getMean(), stats.getN()});
+        }
+        return out;
+    }
+
+    private List<double[]> scale(ServerProcess server, RuleSet rules, CdsService orderSign, String url, LoadGenerator load,
+            TokenPool tokens) throws Exception {
+        List<double[]> rows = new ArrayList<>();
+        var fhir = FhirClients.client(server.base() + "/fhir", TestKeys.get().fhirToken("user/*.read", "user/*.write"));
+        for (int size : new int[] {10, 100, 1000, 10_000}) {
+            String patient = "bench-scale-" + size;
+            List<IBaseResource> record = BenchData.scaledRecord(patient, size);
+            Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+            for (IBaseResource r : record) {
+                tx.addEntry().setResource((Resource) r).getRequest().setMethod(Bundle.HTTPVerb.PUT)
+                        .setUrl(r.fhirType() + "/" + r.getIdElement().getIdPart());
+            }
+            long loading = System.nanoTime();
+            fhir.transaction().withBundle(tx).execute();
+            System.out.printf("Loaded %d Observations in %.1f s%n", size, (System.nanoTime() - loading) / 1e9);
+            List<IBaseResource> drafts = List.of(BenchData.scaledOrder(patient));
+            double[] row = new double[] {size, 0, 0, 0, 0, 0, 0};
+            int column = 1;
+            for (boolean prefetch : new boolean[] {true, false}) {
+                String body = template(BenchData.request(orderSign, rules, patient, record, drafts, prefetch));
+                tokens.fill(400);
+                LoadGenerator.Result r = load.run("scale " + size + (prefetch ? " prefetch" : " local"), 1,
+                        Duration.ofSeconds(Math.max(2, scaleMeasure.getSeconds() / 2)), scaleMeasure,
+                        () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
+                row[column++] = r.millis(50);
+                row[column++] = r.millis(99);
+                row[column++] = r.requests();
+                System.out.printf("scale %5d %-8s p50 %7.1f p99 %7.1f ms (%d calls)%n", size, prefetch ? "prefetch" : "local",
+                        r.millis(50), r.millis(99), r.requests());
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** A jcmd command against the server (JFR for the hot-path profile). */
+    private static void jcmd(ServerProcess server, String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(server.pid())));
+        args.addAll(List.of(command));
+        new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    }
+
+    private static Thread heapSampler(ServerProcess server, AtomicBoolean sampling, AtomicReference<Double> peak) {
+        Thread t = new Thread(() -> {
+            while (sampling.get()) {
+                try {
+                    double mb = server.metric("jvm.memory.used", "area:heap") / (1024 * 1024);
+                    peak.accumulateAndGet(mb, Math::max);
+                    Thread.sleep(1000);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static String template(ObjectNode request) {
+        request.put("hookInstance", PLACEHOLDER_INSTANCE);
+        return request.toString();
+    }
+
+    private static String fresh(String template) {
+        return template.replace(PLACEHOLDER_INSTANCE, UUID.randomUUID().toString());
+    }
+
+    // ---- report ----
+
+    private void environment() throws IOException {
+        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
+        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(0L);
+        report.append("## Machine\n\n| what | value |\n|---|---|\n")
+                .append("| date | ").append(ZonedDateTime.now()).append(" |\n")
+                .append("| CPU | ").append(cpu).append(" |\n")
+                .append("| cores | ").append(Runtime.getRuntime().availableProcessors()).append(" |\n")
+                .append("| memory | ").append(memKb / 1024 / 1024).append(" GiB |\n")
+                .append("| Java | ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version")).append(" |\n")
+                .append("| server JVM | -Xms1g -Xmx1g, embedded H2 file database, CDS client JWT (RS384) verified and its jti recorded on every call |\n\n");
+    }
+
+    private void write(double ready, Double started, Double warm, double first, double heapAfterStart, double heapPeak,
+            List<LoadGenerator.Result> http, Map<String, double[]> jmh, List<double[]> scale, double translationsBefore,
+            double translationsAfter, long tokensSignedDuringPhases) throws IOException {
+        StringBuilder r = report;
+        r.append("## Start-up and memory\n\n| what | value |\n|---|---|\n")
+                .append(fmt("| launch to readiness UP | %.1f s |\n", ready))
+                .append(started == null ? "" : fmt("| Spring context started (log) | %.1f s |\n", started))
+                .append(warm == null ? "" : fmt("| warm-up before ready (90 hook calls) | %.0f ms |\n", warm))
+                .append(fmt("| first order-sign call after ready (prefetch) | %.1f ms |\n", first))
+                .append(fmt("| heap after start (after a full GC) | %.0f MB |\n", heapAfterStart))
+                .append(fmt("| heap in use, peak under concurrency 32 | %.0f MB |\n", heapPeak))
+                .append(fmt("| CQL translations during the whole run (metric cql_translations_total) | %.0f → %.0f |\n\n",
+                        translationsBefore, translationsAfter));
+
+        r.append("## Hook latency over HTTP on loopback (closed loop, ").append(warmUp.getSeconds()).append(" s warm-up, ")
+                .append(measure.getSeconds()).append(" s measured)\n\n")
+                .append("| call | concurrency | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (LoadGenerator.Result h : http) {
+            r.append(fmt("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d |\n", h.name(), h.concurrency(), h.requests(),
+                    h.throughput(), h.millis(50), h.millis(90), h.millis(99), h.maxMillis(), h.errors()));
+        }
+        r.append(fmt("\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n", tokensSignedDuringPhases));
+
+        if (!jmh.isEmpty()) {
+            r.append("## Engine floor and $apply baseline (JMH, sample mode, same data as order-sign with prefetch)\n\n")
+                    .append("| benchmark | p50 ms | p90 ms | p99 ms | mean ms | samples |\n|---|---:|---:|---:|---:|---:|\n");
+            jmh.forEach((name, v) -> r.append(fmt("| %s | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, v[0], v[1], v[2], v[3], v[4])));
+            double floor = jmh.get("engineFloor")[0];
+            double apply = jmh.get("applyBaseline")[0];
+            LoadGenerator.Result sign1 = http.get(0);
+            LoadGenerator.Result sign8 = http.get(1);
+            r.append("\n### Ratios\n\n| ratio | value |\n|---|---:|\n")
+                    .append(fmt("| order-sign p50 over HTTP (c=1) / engine floor p50 | %.2f× |\n", sign1.millis(50) / floor))
+                    .append(fmt("| order-sign p50 over HTTP (c=8) / engine floor p50 | %.2f× |\n", sign8.millis(50) / floor))
+                    .append(fmt("| $apply p50 / order-sign p50 over HTTP (c=1) | %.1f× |\n", apply / sign1.millis(50)))
+                    .append(fmt("| $apply p50 / engine floor p50 | %.1f× |\n\n", apply / floor));
+            results.put("jmh", jmh);
+        }
+
+        r.append("## Scale: order-sign latency as the record grows (concurrency 1)\n\n")
+                .append("| Observations | prefetch p50 ms | prefetch p99 ms | local store p50 ms | local store p99 ms |\n")
+                .append("|---:|---:|---:|---:|---:|\n");
+        for (double[] row : scale) {
+            r.append(fmt("| %.0f | %.1f | %.1f | %.1f | %.1f |\n", row[0], row[1], row[2], row[4], row[5]));
+        }
+        r.append("\n![latency vs size](latency-vs-size.svg)\n");
+        Files.writeString(out.resolve("report.md"), "# Benchmark run\n\n" + r);
+        Files.writeString(out.resolve("latency-vs-size.svg"), Svg.latencyVsSize(scale));
+        results.put("http", http.stream().map(h -> Map.of("name", h.name(), "concurrency", h.concurrency(),
+                "throughput", h.throughput(), "p50", h.millis(50), "p90", h.millis(90), "p99", h.millis(99),
+                "max", h.maxMillis(), "errors", h.errors())).toList());
+        results.put("scale", scale);
+        results.put("ready_s", ready);
+        results.put("first_call_ms", first);
+        Files.writeString(out.resolve("results.json"), BenchData.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(results));
+        System.out.println("\nWrote " + out.resolve("report.md"));
+    }
+
+    private static String fmt(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
+}

@@ -1,0 +1,78 @@
+package org.crlm.cds.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.cdshooks.RuleAction;
+import org.crlm.cds.rules.EvaluationSession;
+import org.crlm.cds.rules.ExpressionResult;
+import org.crlm.cds.rules.PatientData;
+import org.crlm.cds.rules.RuleEngine;
+import org.crlm.cds.rules.RuleSet;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The floor and the baseline, in the same JVM setup, on the same data as the HTTP benchmark's
+ * order-sign call (demo patient crlm-demo-01 and its two ablation orders as drafts):
+ * <ul>
+ *   <li>{@code engineFloor}: the rule conditions (and the facts of the rules that fire)
+ *       evaluated directly by the CQL engine on in-memory data, as the service does, without
+ *       HTTP, JSON, security or cards;</li>
+ *   <li>{@code applyBaseline}: the same PlanDefinition and Library through clinical-reasoning's
+ *       PlanDefinition $apply.</li>
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class EngineFloorBenchmark {
+
+    private RuleEngine engine;
+    private RuleSet rules;
+    private CdsService service;
+    private List<IBaseResource> data;
+    private ApplyBaseline apply;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        var knowledge = BenchData.knowledge();
+        rules = BenchData.rules(knowledge);
+        engine = new RuleEngine();
+        service = BenchData.service(rules, "crlm-ablation-order-sign");
+        List<IBaseResource> record = BenchData.demoRecord();
+        List<IBaseResource> withoutOrders = BenchData.withoutOrders(record);
+        List<IBaseResource> drafts = BenchData.draftOrders(record);
+        data = new ArrayList<>(withoutOrders);
+        data.addAll(drafts);
+        apply = new ApplyBaseline(knowledge, withoutOrders, drafts);
+    }
+
+    @Benchmark
+    public List<Object> engineFloor() {
+        EvaluationSession session = engine.open(rules, new PatientData(BenchData.PATIENT, data), Map.of());
+        List<Object> out = new ArrayList<>();
+        for (RuleAction rule : service.rules()) {
+            ExpressionResult applies = session.evaluate(rule.condition());
+            if (applies.isTrue()) {
+                out.add(session.evaluate(rule.facts()).value());
+            }
+        }
+        return out;
+    }
+
+    @Benchmark
+    public CarePlan applyBaseline() {
+        return apply.apply("crlm-ablation-order-sign", BenchData.PATIENT);
+    }
+}
