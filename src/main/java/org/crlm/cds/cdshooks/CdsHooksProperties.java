@@ -15,6 +15,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxResponseSize         largest response accepted from the EHR's FHIR server
  * @param maxPages                most search pages followed per prefetch query
  * @param maxResourcesPerQuery    a query matching more resources than this is refused (412), never truncated
+ * @param fetchThreads            threads that run one call's missing prefetch queries side by side
+ *                                (local store or the EHR's FHIR server); 0 runs them one after another
  */
 @ConfigurationProperties("crlm.cds")
 public record CdsHooksProperties(
@@ -23,5 +25,6 @@ public record CdsHooksProperties(
         @DefaultValue("5s") Duration fetchTimeout,
         @DefaultValue("20MB") DataSize maxResponseSize,
         @DefaultValue("20") int maxPages,
-        @DefaultValue("5000") int maxResourcesPerQuery) {
+        @DefaultValue("5000") int maxResourcesPerQuery,
+        @DefaultValue("8") int fetchThreads) {
 }

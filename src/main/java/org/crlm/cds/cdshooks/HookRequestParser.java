@@ -1,6 +1,5 @@
 package org.crlm.cds.cdshooks;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -28,10 +27,10 @@ public class HookRequestParser {
     private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
     private static final Pattern USER_ID = Pattern.compile("(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\\-.]{1,64}");
 
-    private final FhirContext fhirContext;
+    private final FhirJsonReader fhirJson;
 
-    public HookRequestParser(FhirContext fhirContext) {
-        this.fhirContext = fhirContext;
+    public HookRequestParser(FhirJsonReader fhirJson) {
+        this.fhirJson = fhirJson;
     }
 
     public HookRequest parse(JsonNode root) {
@@ -130,7 +129,7 @@ public class HookRequestParser {
         }
         Bundle bundle;
         try {
-            bundle = fhirContext.newJsonParser().parseResource(Bundle.class, node.toString());
+            bundle = fhirJson.read(node, Bundle.class);
         } catch (DataFormatException e) {
             throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders is not a valid FHIR R4 Bundle");
         }

@@ -1,16 +1,24 @@
 package org.crlm.cds.cdshooks;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import jakarta.annotation.PreDestroy;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.slf4j.MDC;
 import org.springframework.stereotype.Component;
 
 /**
@@ -24,23 +32,29 @@ import org.springframework.stereotype.Component;
  *   <li>else 412 ({@link DataUnavailableException}).</li>
  * </ol>
  * The hook's draft orders join the result last, replacing stored copies with the same id.
+ * Several missing queries run side by side ({@code crlm.cds.fetch-threads}), so a call without
+ * prefetch waits for the slowest query, not for their sum.
  */
 @Component
 public class PrefetchResolver {
 
-    private final FhirContext fhirContext;
+    private final FhirJsonReader fhirJson;
     private final RemoteFhirReader remote;
     private final LocalStoreReader local;
+    private final ExecutorService fetchers;
 
-    public PrefetchResolver(FhirContext fhirContext, RemoteFhirReader remote, LocalStoreReader local) {
-        this.fhirContext = fhirContext;
+    public PrefetchResolver(FhirJsonReader fhirJson, RemoteFhirReader remote, LocalStoreReader local,
+            CdsHooksProperties properties) {
+        this.fhirJson = fhirJson;
         this.remote = remote;
         this.local = local;
+        this.fetchers = properties.fetchThreads() <= 0 ? null : fetchPool(properties.fetchThreads());
     }
 
     public PatientRecord resolve(CdsService service, HookRequest request, RuleSet rules) {
-        List<IBaseResource> resources = new ArrayList<>();
+        Map<String, List<IBaseResource>> byKey = new LinkedHashMap<>();
         Map<String, PatientRecord.Source> sources = new LinkedHashMap<>();
+        Map<String, String> missing = new LinkedHashMap<>();
         for (Map.Entry<String, String> template : service.prefetch().entrySet()) {
             String key = template.getKey();
             JsonNode sent = request.prefetch().get(key);
@@ -48,36 +62,99 @@ public class PrefetchResolver {
                 sources.put(key, PatientRecord.Source.PREFETCH_NULL);
                 continue;
             }
-            if (sent != null) {
-                List<IBaseResource> provided = fromPrefetch(key, sent);
-                if (provided != null) {
-                    resources.addAll(provided);
-                    sources.put(key, PatientRecord.Source.PREFETCH);
-                    continue;
-                }
+            List<IBaseResource> provided = sent == null ? null : fromPrefetch(key, sent);
+            if (provided != null) {
+                byKey.put(key, provided);
+                sources.put(key, PatientRecord.Source.PREFETCH);
+                continue;
             }
             String query = PrefetchTemplates.substitute(PrefetchTemplates.expandValueSets(template.getValue(), rules),
                     request.context()).orElseThrow(() -> new DataUnavailableException(key,
                     "Prefetch '" + key + "' was not provided and its query needs a context value this request lacks"));
-            if (request.fhirServer() != null) {
-                resources.addAll(remote.read(key, request.fhirServer(), request.fhirAuthorization(), query));
-                sources.put(key, PatientRecord.Source.FHIR_SERVER);
-            } else {
-                resources.addAll(local.read(key, query));
-                sources.put(key, PatientRecord.Source.LOCAL_STORE);
-            }
+            missing.put(key, query);
+            sources.put(key, request.fhirServer() != null ? PatientRecord.Source.FHIR_SERVER : PatientRecord.Source.LOCAL_STORE);
+            byKey.put(key, List.of()); // keeps the template order
         }
+        byKey.putAll(fetch(missing, request));
+        List<IBaseResource> resources = new ArrayList<>();
+        byKey.values().forEach(resources::addAll);
         if (request.context().draftOrders() != null) {
             request.context().draftOrders().getEntry().forEach(e -> resources.add(e.getResource()));
         }
         return new PatientRecord(resources, sources);
     }
 
+    /** Runs the missing queries, side by side when there are several; the first failure (in key order) wins. */
+    private Map<String, List<IBaseResource>> fetch(Map<String, String> missing, HookRequest request) {
+        Map<String, List<IBaseResource>> fetched = new LinkedHashMap<>();
+        if (missing.size() <= 1 || fetchers == null) {
+            missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request)));
+            return fetched;
+        }
+        Map<String, String> mdc = MDC.getCopyOfContextMap();
+        Map<String, Future<List<IBaseResource>>> futures = new LinkedHashMap<>();
+        missing.forEach((key, query) -> futures.put(key, fetchers.submit(() -> {
+            if (mdc != null) {
+                MDC.setContextMap(mdc);
+            }
+            try {
+                return fetchOne(key, query, request);
+            } finally {
+                MDC.clear();
+            }
+        })));
+        RuntimeException failure = null;
+        for (Map.Entry<String, Future<List<IBaseResource>>> f : futures.entrySet()) {
+            try {
+                fetched.put(f.getKey(), f.getValue().get());
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r
+                            : new DataUnavailableException(f.getKey(), "Prefetch '" + f.getKey() + "' could not be read");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                futures.values().forEach(other -> other.cancel(true));
+                throw new DataUnavailableException(f.getKey(), "Prefetch '" + f.getKey() + "' was interrupted");
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return fetched;
+    }
+
+    private List<IBaseResource> fetchOne(String key, String query, HookRequest request) {
+        return request.fhirServer() != null
+                ? remote.read(key, request.fhirServer(), request.fhirAuthorization(), query)
+                : local.read(key, query);
+    }
+
+    // A full pool runs the query on the calling request thread: never queued behind other calls.
+    private static ExecutorService fetchPool(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "prefetch-fetch-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    @PreDestroy
+    void stop() {
+        if (fetchers != null) {
+            fetchers.shutdownNow();
+        }
+    }
+
     /** The resources sent for a key, or null when the key counts as not provided. */
     private List<IBaseResource> fromPrefetch(String key, JsonNode sent) {
         IBaseResource resource;
         try {
-            resource = fhirContext.newJsonParser().parseResource(sent.toString());
+            resource = fhirJson.read(sent);
         } catch (DataFormatException e) {
             throw new InvalidHookRequestException("prefetch." + key, "prefetch." + key + " is not a valid FHIR R4 resource");
         }

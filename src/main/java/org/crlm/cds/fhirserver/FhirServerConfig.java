@@ -55,7 +55,9 @@ public class FhirServerConfig {
     public JpaStorageSettings storageSettings(FhirServerProperties properties) {
         JpaStorageSettings settings = new JpaStorageSettings();
         settings.setDefaultSearchParamsCanBeOverridden(false);
-        settings.setFetchSizeDefaultMaximum(properties.maxPageSize());
+        // No fetchSizeDefaultMaximum: it caps every search HAPI runs internally, including the
+        // local-store prefetch reads, which then saw part of a large record without any signal.
+        // Page sizes of the REST API are bounded by the paging provider instead.
         settings.setExpungeEnabled(false);
         return settings;
     }

@@ -37,6 +37,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class CdsJwtVerifier {
 
+    private static final int MAX_CACHED_VERIFIERS = 256;
+
     /** Why a token was refused; logged, never sent to the client. */
     public enum Reason {
         MISSING, MALFORMED, ALGORITHM, TYPE, NO_KID, UNTRUSTED_ISSUER, JKU_NOT_ALLOWED, UNKNOWN_KEY,
@@ -80,6 +82,7 @@ public class CdsJwtVerifier {
     private final Map<String, KeySource> issuerKeys = new HashMap<>();
     private final Map<String, CdsClientProperties.Issuer> issuers = new HashMap<>();
     private final Map<String, KeySource> jkuKeys = new ConcurrentHashMap<>();
+    private final Map<JWK, JWSVerifier> verifiers = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -116,6 +119,31 @@ public class CdsJwtVerifier {
         }
         // Only jku-published keys for this issuer.
         return null;
+    }
+
+    /**
+     * Fetches every registered issuer's keys and prepares their verifiers, so the first hook
+     * call after start-up does not wait for a JWKS download. A failure is logged and retried on
+     * the first call.
+     *
+     * @return the number of keys ready
+     */
+    public int preloadKeys() {
+        int ready = 0;
+        for (KeySource source : issuerKeys.values()) {
+            source.preload();
+            for (JWK key : source.currentKeys()) {
+                if (key instanceof RSAKey || key instanceof ECKey) {
+                    try {
+                        verifier(key);
+                        ready++;
+                    } catch (JOSEException e) {
+                        // an unusable key in the set is refused when a token names it
+                    }
+                }
+            }
+        }
+        return ready;
     }
 
     /**
@@ -200,21 +228,32 @@ public class CdsJwtVerifier {
         }
     }
 
-    private static boolean signatureValid(SignedJWT jwt, JWK key) {
+    private boolean signatureValid(SignedJWT jwt, JWK key) {
+        JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+        boolean fits = key instanceof RSAKey ? JWSAlgorithm.Family.RSA.contains(alg)
+                : key instanceof ECKey && JWSAlgorithm.Family.EC.contains(alg);
+        if (!fits) {
+            return false;
+        }
         try {
-            JWSVerifier verifier;
-            JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
-            if (key instanceof RSAKey rsa && JWSAlgorithm.Family.RSA.contains(alg)) {
-                verifier = new RSASSAVerifier(rsa);
-            } else if (key instanceof ECKey ec && JWSAlgorithm.Family.EC.contains(alg)) {
-                verifier = new ECDSAVerifier(ec);
-            } else {
-                return false;
-            }
-            return jwt.verify(verifier);
+            return jwt.verify(verifier(key));
         } catch (JOSEException | IllegalStateException e) {
             return false;
         }
+    }
+
+    // Building a verifier decodes the key (constant-time Base64, KeyFactory): once per key, not per call.
+    private JWSVerifier verifier(JWK key) throws JOSEException {
+        JWSVerifier cached = verifiers.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        JWSVerifier made = key instanceof RSAKey rsa ? new RSASSAVerifier(rsa) : new ECDSAVerifier((ECKey) key);
+        if (verifiers.size() >= MAX_CACHED_VERIFIERS) {
+            verifiers.clear(); // keys rotate rarely; a full map means stale keys, not a hot set
+        }
+        verifiers.put(key, made);
+        return made;
     }
 
     private static String stringClaim(JWTClaimsSet claims, String name) {

@@ -1,13 +1,13 @@
 package org.crlm.cds.security;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +34,12 @@ public class JsonBodyReader {
                         .maxDocumentLength(limits.maxBodySize().toBytes())
                         .build())
                 .build();
-        this.mapper = new ObjectMapper(factory);
+        // Decimals stay exact (3.20 stays 3.20), as HAPI's own JSON parser keeps them: FHIR
+        // resources in the body are parsed from this tree.
+        this.mapper = new ObjectMapper(factory)
+                .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+                .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
     public JsonNode read(HttpServletRequest request) {
@@ -59,25 +64,11 @@ public class JsonBodyReader {
         if (body.length == 0) {
             throw new RequestRejectedException(400, "invalid", "The request body is empty; a JSON object is required");
         }
-        scan(body);
+        JsonNode tree;
         try {
-            return mapper.readTree(body);
-        } catch (IOException e) {
-            throw new RequestRejectedException(400, "invalid", "The request body is not valid JSON");
-        }
-    }
-
-    private void scan(byte[] body) {
-        try (JsonParser parser = factory.createParser(body)) {
-            int values = 0;
-            JsonToken token;
-            while ((token = parser.nextToken()) != null) {
-                if (token != JsonToken.END_OBJECT && token != JsonToken.END_ARRAY && token != JsonToken.FIELD_NAME
-                        && ++values > limits.maxElements()) {
-                    throw new RequestRejectedException(413, "too-costly",
-                            "The request body has more than " + limits.maxElements() + " JSON values");
-                }
-            }
+            // Size and depth are bounded while parsing; the element count is checked on the tree,
+            // whose size the body limit already bounds.
+            tree = mapper.readTree(body);
         } catch (StreamConstraintsException e) {
             throw new RequestRejectedException(400, "too-costly",
                     "The request body is nested deeper than " + limits.maxDepth() + " levels");
@@ -87,6 +78,33 @@ public class JsonBodyReader {
         } catch (IOException e) {
             throw new RequestRejectedException(400, "invalid", "The request body is not valid JSON");
         }
+        if (tree == null || tree.isMissingNode()) {
+            throw new RequestRejectedException(400, "invalid", "The request body is empty; a JSON object is required");
+        }
+        if (values(tree) > limits.maxElements()) {
+            throw new RequestRejectedException(413, "too-costly",
+                    "The request body has more than " + limits.maxElements() + " JSON values");
+        }
+        return tree;
+    }
+
+    /** Objects, arrays and scalar values in the tree (field names not counted). */
+    private int values(JsonNode root) {
+        int values = 0;
+        java.util.ArrayDeque<JsonNode> pending = new java.util.ArrayDeque<>();
+        pending.push(root);
+        while (!pending.isEmpty()) {
+            JsonNode node = pending.pop();
+            if (++values > limits.maxElements()) {
+                return values;
+            }
+            if (node.isContainerNode()) {
+                for (JsonNode child : node) {
+                    pending.push(child);
+                }
+            }
+        }
+        return values;
     }
 
     private static void checkContentType(String contentType) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +63,19 @@ final class KeySource {
 
     static KeySource url(String url, Duration ttl, Duration refetchInterval, HttpClient client) {
         return new KeySource(url, null, null, ttl, refetchInterval, client, Clock.systemUTC());
+    }
+
+    /** Fetches a URL source's keys now (at start-up), so the first call does not wait for them. */
+    void preload() {
+        if (url != null && keys == null) {
+            refresh();
+        }
+    }
+
+    /** The keys held now (none when a fetch has not succeeded yet). */
+    List<JWK> currentKeys() {
+        JWKSet current = keys;
+        return current == null ? List.of() : current.getKeys();
     }
 
     /** The key with this kid; fetches or re-reads the JWKS when the kid is unknown, rate-limited. */

@@ -39,7 +39,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>CQL translations before and after (must not change), heap under load.</li>
  * </ol>
  * Writes target/benchmark/report.md, results.json and latency-vs-size.svg.
- * Options: --warmup S, --measure S, --scale-measure S, --quick, --profile (JFR on the server), --skip-jmh.
+ * Options: --jit-warmup S (mixed traffic before the first phase), --warmup S, --measure S, --scale-measure S, --quick, --profile (JFR on the server during
+ * order-sign at concurrency 8), --profile-at N (the same at concurrency N), --profile-scenario NAME (the
+ * phase to profile, by the start of its name, spaces as underscores), --skip-jmh, --skip-scale.
  */
 public final class BenchmarkSuite {
 
@@ -49,9 +51,15 @@ public final class BenchmarkSuite {
     private Duration warmUp = Duration.ofSeconds(10);
     private Duration measure = Duration.ofSeconds(30);
     private Duration scaleMeasure = Duration.ofSeconds(10);
+    private Duration jitWarmUp = Duration.ofSeconds(90);
     private boolean profile;
     private boolean skipJmh;
+    private boolean skipScale;
+    private int profileConcurrency = 8;
+    private String profileScenario = "order-sign, prefetch";
     private final Map<String, Object> results = new LinkedHashMap<>();
+    private final Map<Integer, String> scaleAnswers = new LinkedHashMap<>();
+    private final Map<String, String> phaseAnswers = new LinkedHashMap<>();
     private final StringBuilder report = new StringBuilder();
 
     public static void main(String[] rawArgs) throws Exception {
@@ -62,14 +70,22 @@ public final class BenchmarkSuite {
             switch (args[i]) {
                 case "--warmup" -> suite.warmUp = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--measure" -> suite.measure = Duration.ofSeconds(Long.parseLong(args[++i]));
+                case "--jit-warmup" -> suite.jitWarmUp = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--scale-measure" -> suite.scaleMeasure = Duration.ofSeconds(Long.parseLong(args[++i]));
                 case "--quick" -> {
                     suite.warmUp = Duration.ofSeconds(3);
                     suite.measure = Duration.ofSeconds(5);
                     suite.scaleMeasure = Duration.ofSeconds(4);
+                    suite.jitWarmUp = Duration.ofSeconds(15);
                 }
                 case "--profile" -> suite.profile = true;
+                case "--profile-at" -> {
+                    suite.profile = true;
+                    suite.profileConcurrency = Integer.parseInt(args[++i]);
+                }
+                case "--profile-scenario" -> suite.profileScenario = args[++i].replace('_', ' ');
                 case "--skip-jmh" -> suite.skipJmh = true;
+                case "--skip-scale" -> suite.skipScale = true;
                 case "--full", "" -> {
                     // the defaults
                 }
@@ -93,7 +109,8 @@ public final class BenchmarkSuite {
         RuleSet rules = BenchData.rules(knowledge);
         TestKeys keys = TestKeys.get();
         int port = TestKeys.freePort();
-        List<String> jvm = new ArrayList<>(List.of("-Xms1g", "-Xmx1g"));
+        List<String> jvm = new ArrayList<>(List.of("-Xms1g", "-Xmx1g",
+                "-Xlog:gc:file=" + out.resolve("server-gc.log").toAbsolutePath()));
 
         List<String> app = List.of(
                 "--spring.profiles.active=bench",
@@ -125,6 +142,12 @@ public final class BenchmarkSuite {
             String viewPrefetch = template(BenchData.request(patientView, rules, BenchData.PATIENT, record, List.of(), true));
             String signLocal = template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, false));
 
+            // The exact bodies, so a run can be replayed with any HTTP load tool.
+            Path requests = Files.createDirectories(out.resolve("requests"));
+            Files.writeString(requests.resolve("order-sign-prefetch.json"), fresh(signPrefetch));
+            Files.writeString(requests.resolve("patient-view-prefetch.json"), fresh(viewPrefetch));
+            Files.writeString(requests.resolve("order-sign-local-store.json"), fresh(signLocal));
+
             TokenPool signTokens = new TokenPool(signUrl);
             TokenPool viewTokens = new TokenPool(viewUrl);
             signTokens.fill(50);
@@ -133,6 +156,27 @@ public final class BenchmarkSuite {
             double heapAfterStart = server.heapAfterGcMb();
             double translationsBefore = server.prometheus("cql_translations_total");
             System.out.printf("First order-sign after ready: %.1f ms; heap after start %.0f MB%n", first, heapAfterStart);
+
+            // The JIT needs minutes of traffic before the server runs at its steady speed (the C2
+            // compiler alone used a core for the first minute in our runs): warm every call shape
+            // before any phase is measured.
+            // Tokens are signed on the fly here (slower, but nothing is measured).
+            long jitStart = System.nanoTime();
+            Duration slice = jitWarmUp.dividedBy(3);
+            load.run("JIT warm-up local", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()));
+            load.run("JIT warm-up view", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next()));
+            load.run("JIT warm-up sign", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
+            System.out.printf("JIT warm-up: %.0f s of mixed calls at concurrency 8%n", (System.nanoTime() - jitStart) / 1e9);
+            signTokens.resetMadeDuringPhase();
+            viewTokens.resetMadeDuringPhase();
+
+            // What each measured call answers (the same cards with and without prefetch).
+            phaseAnswers.put("order-sign, prefetch", load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next())).toString());
+            phaseAnswers.put("patient-view, prefetch", load.ruleIds(new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next())).toString());
+            phaseAnswers.put("order-sign, no prefetch (local store)", load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next())).toString());
+            if (!phaseAnswers.get("order-sign, prefetch").equals(phaseAnswers.get("order-sign, no prefetch (local store)"))) {
+                throw new IllegalStateException("order-sign answers differ between prefetch and local store: " + phaseAnswers);
+            }
 
             List<LoadGenerator.Result> http = new ArrayList<>();
             AtomicReference<Double> heapPeak = new AtomicReference<>(0.0);
@@ -149,7 +193,7 @@ public final class BenchmarkSuite {
                     AtomicBoolean sampling = new AtomicBoolean(concurrency == 32);
                     Thread heapSampler = heapSampler(server, sampling, heapPeak);
                     String body = scenario[2];
-                    boolean profiled = profile && concurrency == 8 && scenario[0].equals("order-sign, prefetch");
+                    boolean profiled = profile && concurrency == profileConcurrency && scenario[0].startsWith(profileScenario);
                     if (profiled) {
                         jcmd(server, "JFR.start", "name=hot", "settings=profile");
                     }
@@ -170,11 +214,15 @@ public final class BenchmarkSuite {
             }
             long tokensSignedDuringPhases = signTokens.madeDuringPhase() + viewTokens.madeDuringPhase();
 
-            List<double[]> scale = scale(server, rules, orderSign, signUrl, load, signTokens);
+            List<double[]> scale = skipScale ? List.of() : scale(server, rules, orderSign, signUrl, load, signTokens);
             double translationsAfter = server.prometheus("cql_translations_total");
 
             write(ready, started, warm, first, heapAfterStart, heapPeak.get(), http, jmh, scale, translationsBefore,
                     translationsAfter, tokensSignedDuringPhases);
+        }
+        // The run's database (hundreds of MB after the scale phase) is not kept.
+        try (var files = Files.walk(out.resolve("data-" + port))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
         if (profile) {
             JfrSummary.write(out.resolve("server.jfr"), out.resolve("profile.md"));
@@ -217,20 +265,30 @@ public final class BenchmarkSuite {
             fhir.transaction().withBundle(tx).execute();
             System.out.printf("Loaded %d Observations in %.1f s%n", size, (System.nanoTime() - loading) / 1e9);
             List<IBaseResource> drafts = List.of(BenchData.scaledOrder(patient));
-            double[] row = new double[] {size, 0, 0, 0, 0, 0, 0};
+            // size, then per mode (prefetch, local store): p50, p99, calls, errors
+            double[] row = new double[9];
+            row[0] = size;
             int column = 1;
+            List<String> answers = new ArrayList<>();
             for (boolean prefetch : new boolean[] {true, false}) {
                 String body = template(BenchData.request(orderSign, rules, patient, record, drafts, prefetch));
+                answers.add(load.ruleIds(new LoadGenerator.Call(url, fresh(body), tokens.next())).toString());
                 tokens.fill(400);
-                LoadGenerator.Result r = load.run("scale " + size + (prefetch ? " prefetch" : " local"), 1,
-                        Duration.ofSeconds(Math.max(2, scaleMeasure.getSeconds() / 2)), scaleMeasure,
-                        () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
+                LoadGenerator.Result r = load.sequential("scale " + size + (prefetch ? " prefetch" : " local"), 3, 5,
+                        scaleMeasure, () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
                 row[column++] = r.millis(50);
                 row[column++] = r.millis(99);
                 row[column++] = r.requests();
-                System.out.printf("scale %5d %-8s p50 %7.1f p99 %7.1f ms (%d calls)%n", size, prefetch ? "prefetch" : "local",
-                        r.millis(50), r.millis(99), r.requests());
+                row[column++] = r.errors();
+                System.out.printf("scale %5d %-8s p50 %7.1f p99 %7.1f ms (%d calls, %d errors)%n", size,
+                        prefetch ? "prefetch" : "local", r.millis(50), r.millis(99), r.requests(), r.errors());
             }
+            // Both data paths must give the same answer, or the timing compares different work.
+            if (!answers.get(0).equals(answers.get(1))) {
+                throw new IllegalStateException("Scale " + size + ": prefetch answered " + answers.get(0)
+                        + " but the local store answered " + answers.get(1));
+            }
+            scaleAnswers.put(size, answers.get(0));
             rows.add(row);
         }
         return rows;
@@ -302,6 +360,8 @@ public final class BenchmarkSuite {
 
         r.append("## Hook latency over HTTP on loopback (closed loop, ").append(warmUp.getSeconds()).append(" s warm-up, ")
                 .append(measure.getSeconds()).append(" s measured)\n\n")
+                .append("Before the first phase: ").append(jitWarmUp.getSeconds())
+                .append(" s of mixed calls at concurrency 8 (local store, patient-view, order-sign), so the JIT has settled.\n\n")
                 .append("| call | concurrency | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (LoadGenerator.Result h : http) {
@@ -309,6 +369,9 @@ public final class BenchmarkSuite {
                     h.throughput(), h.millis(50), h.millis(90), h.millis(99), h.maxMillis(), h.errors()));
         }
         r.append(fmt("\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n", tokensSignedDuringPhases));
+        r.append("Cards each call answers (rule ids, checked before measuring): ");
+        phaseAnswers.forEach((phase, ids) -> r.append(phase).append(" ").append(ids).append("; "));
+        r.append("\n\n");
 
         if (!jmh.isEmpty()) {
             r.append("## Engine floor and $apply baseline (JMH, sample mode, same data as order-sign with prefetch)\n\n")
@@ -327,14 +390,22 @@ public final class BenchmarkSuite {
         }
 
         r.append("## Scale: order-sign latency as the record grows (concurrency 1)\n\n")
-                .append("| Observations | prefetch p50 ms | prefetch p99 ms | local store p50 ms | local store p99 ms |\n")
-                .append("|---:|---:|---:|---:|---:|\n");
+                .append("| Observations | prefetch p50 ms | prefetch p99 ms | calls (errors) | local store p50 ms | local store p99 ms | calls (errors) |\n")
+                .append("|---:|---:|---:|---:|---:|---:|---:|\n");
         for (double[] row : scale) {
-            r.append(fmt("| %.0f | %.1f | %.1f | %.1f | %.1f |\n", row[0], row[1], row[2], row[4], row[5]));
+            r.append(fmt("| %.0f | %.1f | %.1f | %.0f (%.0f) | %.1f | %.1f | %.0f (%.0f) |\n", row[0], row[1], row[2], row[3], row[4],
+                    row[5], row[6], row[7], row[8]));
+        }
+        if (!scaleAnswers.isEmpty()) {
+            r.append("\nAnswers (rule ids, the same with prefetch and from the local store): ");
+            scaleAnswers.forEach((size, ids) -> r.append(size).append(" ").append(ids).append("; "));
+            r.append("\n");
         }
         r.append("\n![latency vs size](latency-vs-size.svg)\n");
         Files.writeString(out.resolve("report.md"), "# Benchmark run\n\n" + r);
-        Files.writeString(out.resolve("latency-vs-size.svg"), Svg.latencyVsSize(scale));
+        if (!scale.isEmpty()) {
+            Files.writeString(out.resolve("latency-vs-size.svg"), Svg.latencyVsSize(scale));
+        }
         results.put("http", http.stream().map(h -> Map.of("name", h.name(), "concurrency", h.concurrency(),
                 "throughput", h.throughput(), "p50", h.millis(50), "p90", h.millis(90), "p99", h.millis(99),
                 "max", h.maxMillis(), "errors", h.errors())).toList());

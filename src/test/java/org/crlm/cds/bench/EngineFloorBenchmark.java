@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.State;
  * The floor and the baseline, in the same JVM setup, on the same data as the HTTP benchmark's
  * order-sign call (demo patient crlm-demo-01 and its two ablation orders as drafts):
  * <ul>
+ *   <li>{@code engineFloorPatientView}: the same for the patient-view call on the whole record;</li>
  *   <li>{@code engineFloor}: the rule conditions (and the facts of the rules that fire)
  *       evaluated directly by the CQL engine on in-memory data, as the service does, without
  *       HTTP, JSON, security or cards;</li>
@@ -41,7 +42,9 @@ public class EngineFloorBenchmark {
     private RuleEngine engine;
     private RuleSet rules;
     private CdsService service;
+    private CdsService patientView;
     private List<IBaseResource> data;
+    private List<IBaseResource> record;
     private ApplyBaseline apply;
 
     @Setup(Level.Trial)
@@ -50,7 +53,8 @@ public class EngineFloorBenchmark {
         rules = BenchData.rules(knowledge);
         engine = new RuleEngine();
         service = BenchData.service(rules, "crlm-ablation-order-sign");
-        List<IBaseResource> record = BenchData.demoRecord();
+        patientView = BenchData.service(rules, "crlm-ablation-patient-view");
+        record = BenchData.demoRecord();
         List<IBaseResource> withoutOrders = BenchData.withoutOrders(record);
         List<IBaseResource> drafts = BenchData.draftOrders(record);
         data = new ArrayList<>(withoutOrders);
@@ -60,9 +64,19 @@ public class EngineFloorBenchmark {
 
     @Benchmark
     public List<Object> engineFloor() {
-        EvaluationSession session = engine.open(rules, new PatientData(BenchData.PATIENT, data), Map.of());
+        return evaluate(service, data);
+    }
+
+    /** The floor of the patient-view call: the whole record, its own orders, no drafts. */
+    @Benchmark
+    public List<Object> engineFloorPatientView() {
+        return evaluate(patientView, record);
+    }
+
+    private List<Object> evaluate(CdsService which, List<IBaseResource> resources) {
+        EvaluationSession session = engine.open(rules, new PatientData(BenchData.PATIENT, resources), Map.of());
         List<Object> out = new ArrayList<>();
-        for (RuleAction rule : service.rules()) {
+        for (RuleAction rule : which.rules()) {
             ExpressionResult applies = session.evaluate(rule.condition());
             if (applies.isTrue()) {
                 out.add(session.evaluate(rule.facts()).value());

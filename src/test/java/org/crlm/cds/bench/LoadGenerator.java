@@ -1,12 +1,18 @@
 package org.crlm.cds.bench;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,6 +24,10 @@ import org.HdrHistogram.Recorder;
  * A closed-loop load generator on loopback: N threads each send a request, wait for the
  * answer, and send the next. Latencies go into an HdrHistogram; only the measured window is
  * kept (the warm-up before it is discarded). Every response must be 200.
+ *
+ * <p>Each thread speaks plain HTTP/1.1 over one kept-alive socket, like {@code ab} or
+ * {@code wrk}: on a 2-core machine the generator shares the CPU with the server, and
+ * {@code java.net.http.HttpClient} cost about a fifth of the server's throughput in our runs.
  */
 public final class LoadGenerator {
 
@@ -40,8 +50,9 @@ public final class LoadGenerator {
     public record Call(String url, String body, String token) {
     }
 
-    private final HttpClient client = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    /** One answer: its status and body. */
+    record Answer(int status, byte[] body) {
+    }
 
     public Result run(String name, int concurrency, Duration warmUp, Duration measure, Supplier<Call> calls) throws InterruptedException {
         Recorder recorder = new Recorder(3);
@@ -53,35 +64,36 @@ public final class LoadGenerator {
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
             Thread t = new Thread(() -> {
-                while (!stop.get()) {
-                    Call call = calls.get();
-                    HttpRequest request = HttpRequest.newBuilder(URI.create(call.url()))
-                            .timeout(Duration.ofSeconds(60))
-                            .header("Content-Type", "application/json")
-                            .header("Authorization", "Bearer " + call.token())
-                            .POST(HttpRequest.BodyPublishers.ofString(call.body())).build();
-                    long started = System.nanoTime();
-                    int status;
-                    try {
-                        HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                        status = response.statusCode();
-                        if (status != 200 && failures.size() < 3) {
-                            failures.add(status + " " + new String(response.body()));
+                Connection connection = new Connection(Duration.ofSeconds(60));
+                try {
+                    while (!stop.get()) {
+                        Call call = calls.get();
+                        long started = System.nanoTime();
+                        int status;
+                        try {
+                            Answer answer = connection.post(call);
+                            status = answer.status();
+                            if (status != 200 && failures.size() < 3) {
+                                failures.add(status + " " + new String(answer.body(), StandardCharsets.UTF_8));
+                            }
+                        } catch (IOException e) {
+                            status = -1;
+                            connection.close();
+                            if (failures.size() < 3) {
+                                failures.add(e.toString());
+                            }
                         }
-                    } catch (Exception e) {
-                        status = -1;
-                        if (failures.size() < 3) {
-                            failures.add(e.toString());
+                        long elapsed = System.nanoTime() - started;
+                        if (measuring.get()) {
+                            recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
+                            requests.incrementAndGet();
+                            if (status != 200) {
+                                errors.incrementAndGet();
+                            }
                         }
                     }
-                    long elapsed = System.nanoTime() - started;
-                    if (measuring.get()) {
-                        recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
-                        requests.incrementAndGet();
-                        if (status != 200) {
-                            errors.incrementAndGet();
-                        }
-                    }
+                } finally {
+                    connection.close();
                 }
             }, "load-" + i);
             t.setDaemon(true);
@@ -106,17 +118,195 @@ public final class LoadGenerator {
         return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram);
     }
 
-    /** One timed call (first call after ready). */
-    public double once(Call call) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(call.url())).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer " + call.token())
-                .POST(HttpRequest.BodyPublishers.ofString(call.body())).build();
-        long started = System.nanoTime();
-        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-        double ms = (System.nanoTime() - started) / 1e6;
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("First call answered " + response.statusCode() + ": " + response.body());
+    /**
+     * Sequential calls for the scale curve, where one call can outlast a time window: after
+     * {@code warmUpCalls}, every call is recorded until at least {@code minCalls} calls and
+     * {@code minDuration} have passed.
+     */
+    public Result sequential(String name, int warmUpCalls, int minCalls, Duration minDuration, Supplier<Call> calls) {
+        Histogram histogram = new Histogram(3);
+        long requests = 0;
+        long errors = 0;
+        String failure = null;
+        long started = 0;
+        try (Connection connection = new Connection(Duration.ofSeconds(120))) {
+            for (int i = 0; ; i++) {
+                if (i == warmUpCalls) {
+                    started = System.nanoTime();
+                }
+                if (i >= warmUpCalls && requests >= minCalls && System.nanoTime() - started >= minDuration.toNanos()) {
+                    break;
+                }
+                Call call = calls.get();
+                long t0 = System.nanoTime();
+                int status;
+                try {
+                    Answer answer = connection.post(call);
+                    status = answer.status();
+                    if (status != 200 && failure == null) {
+                        failure = status + " " + new String(answer.body(), StandardCharsets.UTF_8);
+                    }
+                } catch (IOException e) {
+                    status = -1;
+                    connection.close();
+                    failure = failure == null ? e.toString() : failure;
+                }
+                long elapsed = System.nanoTime() - t0;
+                if (i >= warmUpCalls) {
+                    histogram.recordValue(Math.min(elapsed, 120_000_000_000L));
+                    requests++;
+                    errors += status == 200 ? 0 : 1;
+                }
+            }
         }
-        return ms;
+        if (failure != null) {
+            System.out.println("  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
+        }
+        return new Result(name, 1, requests, errors, (System.nanoTime() - started) / 1e9, histogram);
+    }
+
+    /** The rule ids of the cards one call answers (to check that both data paths agree). */
+    public java.util.SortedSet<String> ruleIds(Call call) throws Exception {
+        try (Connection connection = new Connection(Duration.ofSeconds(120))) {
+            Answer answer = connection.post(call);
+            if (answer.status() != 200) {
+                throw new IllegalStateException("Answered " + answer.status() + ": " + new String(answer.body(), StandardCharsets.UTF_8));
+            }
+            java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+            for (com.fasterxml.jackson.databind.JsonNode card : BenchData.JSON.readTree(answer.body()).path("cards")) {
+                ids.add(card.path("source").path("topic").path("code").asText());
+            }
+            return ids;
+        }
+    }
+
+    /** One timed call on a new connection (the first call after ready). */
+    public double once(Call call) throws Exception {
+        try (Connection connection = new Connection(Duration.ofSeconds(60))) {
+            long started = System.nanoTime();
+            Answer answer = connection.post(call);
+            double ms = (System.nanoTime() - started) / 1e6;
+            if (answer.status() != 200) {
+                throw new IllegalStateException("First call answered " + answer.status() + ": "
+                        + new String(answer.body(), StandardCharsets.UTF_8));
+            }
+            return ms;
+        }
+    }
+
+    /** A kept-alive HTTP/1.1 connection to one host; reopened after an error or a "Connection: close". */
+    static final class Connection implements AutoCloseable {
+
+        private final int timeoutMillis;
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+        private String hostPort;
+
+        Connection(Duration timeout) {
+            this.timeoutMillis = (int) timeout.toMillis();
+        }
+
+        Answer post(Call call) throws IOException {
+            URI uri = URI.create(call.url());
+            String target = uri.getHost() + ":" + uri.getPort();
+            if (socket == null || !target.equals(hostPort)) {
+                close();
+                socket = new Socket();
+                socket.setTcpNoDelay(true);
+                socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 10_000);
+                socket.setSoTimeout(timeoutMillis);
+                in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+                out = socket.getOutputStream();
+                hostPort = target;
+            }
+            byte[] body = call.body().getBytes(StandardCharsets.UTF_8);
+            String head = "POST " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + target
+                    + "\r\nContent-Type: application/json\r\nAccept: application/json\r\nAuthorization: Bearer " + call.token()
+                    + "\r\nContent-Length: " + body.length + "\r\n\r\n";
+            ByteArrayOutputStream request = new ByteArrayOutputStream(head.length() + body.length);
+            request.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            request.write(body);
+            request.writeTo(out);
+            out.flush();
+            return read();
+        }
+
+        private Answer read() throws IOException {
+            String statusLine = line();
+            if (statusLine == null || !statusLine.startsWith("HTTP/1.1 ")) {
+                throw new IOException("Bad status line: " + statusLine);
+            }
+            int status = Integer.parseInt(statusLine.substring(9, 12));
+            long length = -1;
+            boolean chunked = false;
+            boolean closeAfter = false;
+            String header;
+            while ((header = line()) != null && !header.isEmpty()) {
+                String lower = header.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    length = Long.parseLong(lower.substring(15).trim());
+                } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                    chunked = true;
+                } else if (lower.startsWith("connection:") && lower.contains("close")) {
+                    closeAfter = true;
+                }
+            }
+            byte[] body;
+            if (chunked) {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                while (true) {
+                    String size = line();
+                    int n = Integer.parseInt(size.split(";")[0].trim(), 16);
+                    if (n == 0) {
+                        while (!line().isEmpty()) {
+                            // trailers
+                        }
+                        break;
+                    }
+                    all.write(in.readNBytes(n));
+                    line();
+                }
+                body = all.toByteArray();
+            } else if (length >= 0) {
+                body = in.readNBytes((int) length);
+            } else {
+                body = in.readAllBytes();
+                closeAfter = true;
+            }
+            if (closeAfter) {
+                close();
+            }
+            return new Answer(status, body);
+        }
+
+        private String line() throws IOException {
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) != -1) {
+                if (c == '\n') {
+                    int end = line.length();
+                    return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+                }
+                line.append((char) c);
+            }
+            if (line.length() == 0) {
+                throw new IOException("Connection closed by the server");
+            }
+            return line.toString();
+        }
+
+        @Override
+        public void close() {
+            if (socket != null) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    // closing anyway
+                }
+            }
+            socket = null;
+            hostPort = null;
+        }
     }
 }

@@ -21,8 +21,8 @@ final class Svg {
         double minY = Double.MAX_VALUE;
         double maxY = 0;
         for (double[] r : rows) {
-            minY = Math.min(minY, Math.min(r[1], r[4]));
-            maxY = Math.max(maxY, Math.max(r[1], r[4]));
+            minY = Math.min(minY, Math.min(r[1], r[5]));
+            maxY = Math.max(maxY, Math.max(r[1], r[5]));
         }
         double lo = Math.floor(Math.log10(Math.max(0.1, minY)));
         double hi = Math.ceil(Math.log10(maxY));
@@ -47,7 +47,7 @@ final class Svg {
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">Observations</text>\n",
                 width / 2, height - 10));
         line(svg, rows, 1, "#0b57d0", minX, maxX, lo, hi, left, width - right, top, height - bottom);
-        line(svg, rows, 4, "#c62828", minX, maxX, lo, hi, left, width - right, top, height - bottom);
+        line(svg, rows, 5, "#c62828", minX, maxX, lo, hi, left, width - right, top, height - bottom);
         // Linear reference: slope 1 from the first prefetch point.
         double[] first = rows.get(0);
         double[] last = rows.get(rows.size() - 1);

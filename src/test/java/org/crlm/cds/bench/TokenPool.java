@@ -37,6 +37,11 @@ public final class TokenPool {
         return token;
     }
 
+    /** Forgets tokens signed so far during phases (after the unmeasured JIT warm-up). */
+    public void resetMadeDuringPhase() {
+        madeDuringPhase.set(0);
+    }
+
     public int size() {
         return tokens.size();
     }

@@ -174,6 +174,47 @@ class CdsHooksContractIT extends AppIntegrationTest {
     }
 
     @Test
+    void aLargeRecordIsReadWholeFromTheLocalStore() {
+        // 700 measurements of one liver lesion at 20 mm, then the most recent at 35 mm, stored
+        // last: a read that stops early (HAPI's fetch-size cap did, at 500) misses it and stays silent.
+        String patient = "contract-large-record";
+        Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        org.hl7.fhir.r4.model.Patient p = new org.hl7.fhir.r4.model.Patient();
+        p.setId(patient);
+        put(tx, p);
+        org.hl7.fhir.r4.model.BodyStructure lesion = new org.hl7.fhir.r4.model.BodyStructure();
+        lesion.setId(patient + "-lesion");
+        lesion.setPatient(new org.hl7.fhir.r4.model.Reference("Patient/" + patient));
+        lesion.setLocation(new org.hl7.fhir.r4.model.CodeableConcept(
+                new org.hl7.fhir.r4.model.Coding("http://snomed.info/sct", "10200004", "Liver structure")));
+        put(tx, lesion);
+        for (int i = 0; i <= 700; i++) {
+            org.hl7.fhir.r4.model.Observation size = new org.hl7.fhir.r4.model.Observation();
+            size.setId(patient + "-size-" + i);
+            size.setStatus(org.hl7.fhir.r4.model.Observation.ObservationStatus.FINAL);
+            size.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/" + patient));
+            size.setCode(new org.hl7.fhir.r4.model.CodeableConcept(
+                    new org.hl7.fhir.r4.model.Coding("http://loinc.org", "21889-1", "Size Tumor")));
+            size.addFocus(new org.hl7.fhir.r4.model.Reference("BodyStructure/" + patient + "-lesion"));
+            size.setEffective(new org.hl7.fhir.r4.model.DateTimeType(java.time.LocalDate.of(2020, 1, 1).plusDays(i) + "T10:00:00Z"));
+            size.setValue(new org.hl7.fhir.r4.model.Quantity().setValue(i == 700 ? 35 : 20).setUnit("mm")
+                    .setSystem("http://unitsofmeasure.org").setCode("mm"));
+            put(tx, size);
+        }
+        FhirClients.clinician(base()).transaction().withBundle(tx).execute();
+
+        Http.Response response = cds.call("crlm-ablation-order-sign", request("crlm-ablation-order-sign", patient));
+
+        assertCards(response, Set.of("R3", "R7"));
+        assertThat(card(response.json(), "R3").path("detail").asText()).contains("35 mm");
+    }
+
+    private static void put(Bundle tx, org.hl7.fhir.r4.model.Resource resource) {
+        tx.addEntry().setResource(resource).getRequest().setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl(resource.fhirType() + "/" + resource.getIdElement().getIdPart());
+    }
+
+    @Test
     void noAdviceIsAnEmptyCardsArray() {
         Http.Response response = cds.call("crlm-ablation-patient-view", request("crlm-ablation-patient-view", "crlm-demo-13"));
         assertThat(response.status()).isEqualTo(200);
