@@ -62,6 +62,36 @@ class FhirServerIT extends AppIntegrationTest {
     }
 
     @Test
+    void aRecordWrittenThroughTheApiIsEvaluatedByTheCqlRules() {
+        // Smoke test of the parts that only fail at first use: HAPI's storage and the CQL engine
+        // (its Kotlin runtime) on data written now. KRAS mutated, one ablation on record → R1.
+        IGenericClient fhir = FhirClients.clinician(base());
+        IdType patientId = (IdType) fhir.create().resource(new Patient()).execute().getId().toUnqualifiedVersionless();
+        Observation kras = new Observation();
+        kras.setStatus(Observation.ObservationStatus.FINAL);
+        kras.setCode(new CodeableConcept(new Coding("http://loinc.org", "21702-6", "KRAS gene mutations found")));
+        kras.setSubject(new Reference(patientId));
+        kras.setEffective(new org.hl7.fhir.r4.model.DateTimeType(new Date()));
+        kras.setValue(new org.hl7.fhir.r4.model.StringType("KRAS p.Gly12Asp detected"));
+        fhir.create().resource(kras).execute();
+        org.hl7.fhir.r4.model.ServiceRequest ablation = new org.hl7.fhir.r4.model.ServiceRequest();
+        ablation.setStatus(org.hl7.fhir.r4.model.ServiceRequest.ServiceRequestStatus.ACTIVE);
+        ablation.setIntent(org.hl7.fhir.r4.model.ServiceRequest.ServiceRequestIntent.ORDER);
+        ablation.setCode(new CodeableConcept(new Coding("http://www.ama-assn.org/go/cpt", "47382", null)));
+        ablation.setSubject(new Reference(patientId));
+        fhir.create().resource(ablation).execute();
+
+        Http.Response response = new org.crlm.cds.support.CdsClient(base(), keys()).call("crlm-ablation-patient-view",
+                """
+                {"hook": "patient-view", "hookInstance": "%s",
+                 "context": {"userId": "Practitioner/smoke", "patientId": "%s"}}
+                """.formatted(java.util.UUID.randomUUID(), patientId.getIdPart()));
+
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        assertThat(org.crlm.cds.support.CdsHooksShape.ruleIds(response.json())).containsExactly("R1");
+    }
+
+    @Test
     void aTransactionBundleCreatesAllOrNothing() {
         IGenericClient fhir = FhirClients.clinician(base());
         Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
