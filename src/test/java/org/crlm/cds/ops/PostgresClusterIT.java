@@ -139,6 +139,9 @@ class PostgresClusterIT {
                 Thread.sleep(200);
             }
             assertThat(cards(portB, "crlm-demo-02")).containsExactly("R3");
+            // A figure for the operators' notes, not a timing assertion beyond the 10 s above.
+            System.out.printf("Library published on node A was used by node B after %d ms%n",
+                    Duration.ofNanos(System.nanoTime() - published).toMillis());
         } finally {
             publish(author, author.read().resource(Library.class).withId("CRLMAblationRules").execute(), original, "1.0.0");
         }
