@@ -49,9 +49,18 @@ class PublishRulesIT extends AppIntegrationTest {
     void restore() throws Exception {
         Files.writeString(CQL_DIR.resolve(LIBRARY + ".cql"), Files.readString(Path.of("cql", LIBRARY + ".cql")));
         Library original = FHIR.newJsonParser().parseResource(Library.class, originalLibraryJson);
-        String current = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
-        if (!cqlOf(current).equals(originalCql) || !FHIR.newJsonParser().parseResource(Library.class, current).getVersion().equals(original.getVersion())) {
+        // The dev-mode watcher may publish the restored cql/ file at the same moment (409 on a
+        // version race): read again and retry until the stored library is the original.
+        for (int attempt = 1; ; attempt++) {
+            String current = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
+            if (cqlOf(current).equals(originalCql) && FHIR.newJsonParser().parseResource(Library.class, current).getVersion().equals(original.getVersion())) {
+                break;
+            }
             Http.Response put = putLibrary(original, authorToken());
+            if (put.status() == 409 && attempt < 10) {
+                Thread.sleep(300);
+                continue;
+            }
             assertThat(put.status()).as(put.body()).isIn(200, 201);
         }
         awaitRulesVersion("1.0.0");
