@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -69,20 +70,11 @@ public final class LoadGenerator {
                     while (!stop.get()) {
                         Call call = calls.get();
                         long started = System.nanoTime();
-                        int status;
-                        try {
-                            Answer answer = connection.post(call);
-                            status = answer.status();
-                            if (status != 200 && failures.size() < 3) {
-                                failures.add(status + " " + new String(answer.body(), StandardCharsets.UTF_8));
-                            }
-                        } catch (IOException e) {
-                            status = -1;
-                            connection.close();
+                        int status = postOnce(connection, call, failure -> {
                             if (failures.size() < 3) {
-                                failures.add(e.toString());
+                                failures.add(failure);
                             }
-                        }
+                        });
                         long elapsed = System.nanoTime() - started;
                         if (measuring.get()) {
                             recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
@@ -127,7 +119,7 @@ public final class LoadGenerator {
         Histogram histogram = new Histogram(3);
         long requests = 0;
         long errors = 0;
-        String failure = null;
+        AtomicReference<String> firstFailure = new AtomicReference<>();
         long started = 0;
         try (Connection connection = new Connection(Duration.ofSeconds(120))) {
             for (int i = 0; ; i++) {
@@ -139,18 +131,7 @@ public final class LoadGenerator {
                 }
                 Call call = calls.get();
                 long t0 = System.nanoTime();
-                int status;
-                try {
-                    Answer answer = connection.post(call);
-                    status = answer.status();
-                    if (status != 200 && failure == null) {
-                        failure = status + " " + new String(answer.body(), StandardCharsets.UTF_8);
-                    }
-                } catch (IOException e) {
-                    status = -1;
-                    connection.close();
-                    failure = failure == null ? e.toString() : failure;
-                }
+                int status = postOnce(connection, call, failure -> firstFailure.compareAndSet(null, failure));
                 long elapsed = System.nanoTime() - t0;
                 if (i >= warmUpCalls) {
                     histogram.recordValue(Math.min(elapsed, 120_000_000_000L));
@@ -159,6 +140,7 @@ public final class LoadGenerator {
                 }
             }
         }
+        String failure = firstFailure.get();
         if (failure != null) {
             System.out.println("  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
         }
@@ -309,4 +291,23 @@ public final class LoadGenerator {
             hostPort = null;
         }
     }
+
+    /**
+     * One call on a kept-alive connection: the HTTP status, or -1 when the connection failed (it
+     * is then closed and reopened by the next call). A non-200 answer or the error goes to onFailure.
+     */
+    private static int postOnce(Connection connection, Call call, java.util.function.Consumer<String> onFailure) {
+        try {
+            Answer answer = connection.post(call);
+            if (answer.status() != 200) {
+                onFailure.accept(answer.status() + " " + new String(answer.body(), StandardCharsets.UTF_8));
+            }
+            return answer.status();
+        } catch (IOException e) {
+            connection.close();
+            onFailure.accept(e.toString());
+            return -1;
+        }
+    }
+
 }
