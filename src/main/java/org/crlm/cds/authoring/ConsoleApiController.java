@@ -18,7 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.crlm.cds.cdshooks.CdsJson;
-import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.cdshooks.DataUnavailableException;
 import org.crlm.cds.cdshooks.HookOutcome;
 import org.crlm.cds.cdshooks.HookRequestParser;
@@ -26,12 +26,12 @@ import org.crlm.cds.cdshooks.HookService;
 import org.crlm.cds.cdshooks.InvalidHookRequestException;
 import org.crlm.cds.cdshooks.OperationOutcomes;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
-import org.crlm.cds.cdshooks.RuleAction;
-import org.crlm.cds.cdshooks.ServiceCatalog;
+import org.crlm.cds.knowledge.RuleDefinition;
+import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.feedback.FeedbackRepository;
-import org.crlm.cds.fhirserver.KnowledgeProperties;
-import org.crlm.cds.fhirserver.KnowledgeRepository;
-import org.crlm.cds.fhirserver.RepositoryFiles;
+import org.crlm.cds.knowledge.KnowledgeProperties;
+import org.crlm.cds.knowledge.KnowledgeRepository;
+import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.CqlSource;
 import org.crlm.cds.rules.KnowledgeResources;
@@ -112,9 +112,9 @@ public class ConsoleApiController {
                 .map(l -> new LibrarySummary(l.name(), l.version(), l.url(), l.resourceId()))
                 .sorted(java.util.Comparator.comparing(LibrarySummary::name)).toList();
         List<ServiceSummary> services = new ArrayList<>();
-        for (CdsService service : catalog.services(rules)) {
+        for (ServiceDefinition service : catalog.services(rules)) {
             List<RuleSummary> ruleSummaries = new ArrayList<>();
-            for (RuleAction rule : service.rules()) {
+            for (RuleDefinition rule : service.rules()) {
                 String library = rule.condition() == null ? null : rule.condition().libraryCanonical();
                 ruleSummaries.add(new RuleSummary(rule.ruleId(), rule.summary(), rule.priority(), rule.planDefinition(),
                         library, library == null ? null : rules.library(library).map(RuleLibrary::version).orElse(null)));
@@ -187,7 +187,7 @@ public class ConsoleApiController {
     public ResponseEntity<?> run(@RequestBody JsonNode body) throws IOException {
         RuleSet rules = hooks.rules();
         String serviceId = body.path("serviceId").asText(null);
-        Optional<CdsService> service = serviceId == null ? Optional.empty() : catalog.service(rules, serviceId);
+        Optional<ServiceDefinition> service = serviceId == null ? Optional.empty() : catalog.service(rules, serviceId);
         if (service.isEmpty()) {
             return outcomes.response(400, "invalid", "serviceId must name a service (see /cds-services)", "serviceId");
         }
@@ -227,13 +227,9 @@ public class ConsoleApiController {
             HookOutcome outcome = hooks.call(serviceId, request);
             answer.put("status", 200);
             answer.put("response", json.readTree(cdsJson.write(outcome.response())));
-            Set<String> libraries = new LinkedHashSet<>();
-            service.get().rules().forEach(r -> {
-                if (r.condition() != null) {
-                    libraries.add(r.condition().libraryCanonical());
-                }
-            });
-            answer.put("expressions", explainer.explain(rules, libraries, patientId, outcome.record().resources()));
+            RuleExplainer.Explanation why = explainer.explain(rules, service.get(), patientId, outcome.record().resources());
+            answer.put("rules", why.rules());
+            answer.put("expressions", why.expressions());
         } catch (InvalidHookRequestException e) {
             answer.put("status", 400);
             answer.put("response", json.readTree(outcomes.json("invalid", e.getMessage(), e.field())));
@@ -244,7 +240,7 @@ public class ConsoleApiController {
         return ResponseEntity.ok(answer);
     }
 
-    private ObjectNode hookRequest(CdsService service, String patientId, boolean addDraftAblation) {
+    private ObjectNode hookRequest(ServiceDefinition service, String patientId, boolean addDraftAblation) {
         ObjectNode request = json.createObjectNode();
         request.put("hook", service.hook());
         request.put("hookInstance", UUID.randomUUID().toString());

@@ -9,13 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.crlm.cds.fhirserver.KnowledgeProperties;
-import org.crlm.cds.fhirserver.RepositoryFiles;
+import org.crlm.cds.knowledge.KnowledgeProperties;
+import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.rules.CqlSource;
 import org.hl7.fhir.instance.model.api.IBaseOperationOutcome;
 import org.hl7.fhir.r4.model.Library;
@@ -42,6 +45,11 @@ public class DevModeWatcher implements DisposableBean {
     private final DaoRegistry daoRegistry;
     private final Map<Path, FileTime> seen = new HashMap<>();
     private ScheduledExecutorService timer;
+    private volatile Attempt lastAttempt;
+
+    /** The outcome of the last publish of a saved file: what an informatician (and a test) can check. */
+    public record Attempt(String file, String version, boolean published, List<String> problems) {
+    }
 
     public DevModeWatcher(AuthoringProperties properties, KnowledgeProperties knowledge, DaoRegistry daoRegistry) {
         this.properties = properties;
@@ -84,20 +92,29 @@ public class DevModeWatcher implements DisposableBean {
         CqlSource source = CqlSource.of(text, file.toString()).orElse(null);
         if (source == null || source.version() == null) {
             log.error("Dev mode: {} has no 'library Name version' header; not published", file.getFileName());
+            lastAttempt = new Attempt(file.getFileName().toString(), null, false, List.of("no 'library Name version' header"));
             return;
         }
         Library library = RepositoryFiles.toLibrary(source, knowledge.canonicalBase());
         try {
             daoRegistry.getResourceDao(Library.class).update(library, new SystemRequestDetails());
             log.info("Dev mode: published {} {} from {}", source.name(), source.version(), file.getFileName());
+            lastAttempt = new Attempt(file.getFileName().toString(), source.version(), true, List.of());
         } catch (UnprocessableEntityException e) {
+            List<String> problems = new ArrayList<>();
             IBaseOperationOutcome outcome = e.getOperationOutcome();
             if (outcome instanceof OperationOutcome oo) {
-                oo.getIssue().forEach(issue -> log.error("Dev mode: {} not published: {}", file.getFileName(), issue.getDiagnostics()));
+                oo.getIssue().forEach(issue -> problems.add(issue.getDiagnostics()));
             } else {
-                log.error("Dev mode: {} not published: {}", file.getFileName(), e.getMessage());
+                problems.add(e.getMessage());
             }
+            problems.forEach(p -> log.error("Dev mode: {} not published: {}", file.getFileName(), p));
+            lastAttempt = new Attempt(file.getFileName().toString(), source.version(), false, List.copyOf(problems));
         }
+    }
+
+    public Optional<Attempt> lastAttempt() {
+        return Optional.ofNullable(lastAttempt);
     }
 
     @Override

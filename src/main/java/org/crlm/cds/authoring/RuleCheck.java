@@ -6,9 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.crlm.cds.cdshooks.ServiceCatalog;
-import org.crlm.cds.fhirserver.MalformedResourceFileException;
-import org.crlm.cds.fhirserver.RepositoryFiles;
+import org.crlm.cds.knowledge.DecisionEvaluator;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.MalformedResourceFileException;
+import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.rules.CqlLibraryCompiler;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.KnowledgeResources;
@@ -29,6 +30,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * </pre>
  */
 public final class RuleCheck {
+
+    /** The canonical base of the project's own libraries, as the server loads them by default. */
+    static final String CANONICAL_BASE = "http://crlm-cds.org/fhir";
 
     private RuleCheck() {
     }
@@ -57,20 +61,17 @@ public final class RuleCheck {
             tests = cql.resolve("tests");
         }
 
-        RepositoryFiles files = new RepositoryFiles(FhirContext.forR4Cached());
-        List<IBaseResource> knowledge = new ArrayList<>();
+        KnowledgeResources knowledge;
         try {
-            files.readCqlLibraries(cql, "http://crlm-cds.org/fhir").forEach(f -> knowledge.add(f.resource()));
-            files.readResources(resources, false).stream().map(RepositoryFiles.FileResource::resource)
-                    .filter(r -> KnowledgeResources.TYPES.contains(r.fhirType())).forEach(knowledge::add);
+            knowledge = new RepositoryFiles(FhirContext.forR4Cached()).knowledge(cql, resources, CANONICAL_BASE);
         } catch (MalformedResourceFileException e) {
             out.println("FAIL " + e.getMessage());
             return 1;
         }
-        long libraries = knowledge.stream().filter(r -> r.fhirType().equals("Library")).count();
+        int libraries = knowledge.libraries().size();
         out.printf("Translating %d CQL libraries from %s with %d resources from %s%n", libraries, cql,
-                knowledge.size() - libraries, resources);
-        RuleSetBuilder.Result built = new RuleSetBuilder(new CqlLibraryCompiler()).build(KnowledgeResources.of(knowledge));
+                knowledge.all().size() - libraries, resources);
+        RuleSetBuilder.Result built = new RuleSetBuilder(new CqlLibraryCompiler()).build(knowledge);
         for (CqlMessage w : built.warnings()) {
             out.println("  " + format(w));
         }
@@ -88,7 +89,7 @@ public final class RuleCheck {
             return 1;
         }
         RuleSet rules = built.ruleSet().orElseThrow();
-        RuleTestRunner runner = new RuleTestRunner(new RuleEngine(), new ServiceCatalog());
+        RuleTestRunner runner = new RuleTestRunner(new DecisionEvaluator(new RuleEngine()), new ServiceCatalog());
         List<RuleTestCase> cases = RuleTestCase.all(tests);
         out.printf("%nRunning %d test cases from %s%n%n", cases.size(), tests);
         out.printf("%-6s %-58s %-13s %-16s %-16s%n", "Result", "Case", "Hook", "Expected", "Got");

@@ -1,14 +1,16 @@
 package org.crlm.cds.authoring;
 
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
+import org.crlm.cds.knowledge.Decision;
+import org.crlm.cds.knowledge.DecisionEvaluator;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.EvaluationSession;
 import org.crlm.cds.rules.ExpressionRef;
 import org.crlm.cds.rules.ExpressionResult;
 import org.crlm.cds.rules.PatientData;
-import org.crlm.cds.rules.RuleEngine;
 import org.crlm.cds.rules.RuleLibrary;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -24,15 +26,32 @@ public class RuleExplainer {
             Integer column) {
     }
 
-    private final RuleEngine engine;
-
-    public RuleExplainer(RuleEngine engine) {
-        this.engine = engine;
+    /** A rule's outcome as the decision gave it. */
+    public record RuleStatus(String ruleId, String status, String facts, String error) {
     }
 
-    public List<ExpressionValue> explain(RuleSet rules, Collection<String> libraryCanonicals, String patientId,
-            List<IBaseResource> data) {
-        EvaluationSession session = engine.open(rules, new PatientData(patientId, data), Map.of());
+    /** The decision for the service and the value of every expression of its libraries. */
+    public record Explanation(List<RuleStatus> rules, List<ExpressionValue> expressions) {
+    }
+
+    private final DecisionEvaluator evaluator;
+
+    public RuleExplainer(DecisionEvaluator evaluator) {
+        this.evaluator = evaluator;
+    }
+
+    public Explanation explain(RuleSet rules, ServiceDefinition service, String patientId, List<IBaseResource> data) {
+        EvaluationSession session = evaluator.open(rules, new PatientData(patientId, data));
+        Decision decision = evaluator.decide(session, service);
+        List<RuleStatus> statuses = new ArrayList<>();
+        Set<String> libraryCanonicals = new LinkedHashSet<>();
+        for (Decision.RuleOutcome rule : decision.rules()) {
+            statuses.add(new RuleStatus(rule.rule().ruleId(), rule.status().name(), rule.facts(),
+                    rule.failure() == null ? null : rule.failure().errorType() + ": " + rule.failure().message()));
+            if (rule.libraryUrl() != null) {
+                libraryCanonicals.add(rule.libraryUrl());
+            }
+        }
         List<ExpressionValue> values = new ArrayList<>();
         for (String canonical : libraryCanonicals) {
             RuleLibrary library = rules.library(canonical).orElse(null);
@@ -54,7 +73,7 @@ public class RuleExplainer {
                 }
             }
         }
-        return values;
+        return new Explanation(statuses, values);
     }
 
     static String render(Object value, int depth) {

@@ -5,7 +5,7 @@ import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import jakarta.annotation.PostConstruct;
-import org.crlm.cds.fhirserver.KnowledgeRepository;
+import org.crlm.cds.knowledge.KnowledgeRepository;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.RuleLibraryCache;
 import org.crlm.cds.rules.RuleSetBuilder;

@@ -1,5 +1,8 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.RuleDefinition;
+
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardSourceJson;
@@ -35,7 +38,7 @@ public class CardFactory {
         this.properties = properties;
     }
 
-    public CdsServiceResponseCardJson card(RuleAction rule, String facts, String libraryUrl, String libraryVersion,
+    public CdsServiceResponseCardJson card(RuleDefinition rule, String facts, String libraryUrl, String libraryVersion,
             RuleSet rules, HookContext context) {
         CdsServiceResponseCardJson card = new CdsServiceResponseCardJson();
         card.setUuid(UUID.randomUUID().toString());
@@ -100,7 +103,7 @@ public class CardFactory {
         return detail.toString();
     }
 
-    private static CdsServiceResponseCardSourceJson source(RuleAction rule) {
+    private static CdsServiceResponseCardSourceJson source(RuleDefinition rule) {
         CdsServiceResponseCardSourceJson source = new CdsServiceResponseCardSourceJson();
         Optional<RelatedArtifact> first = rule.documentation().stream().findFirst();
         source.setLabel(first.map(d -> d.hasDisplay() ? d.getDisplay() : d.getCitation()).orElse("CRLM ablation CDS"));

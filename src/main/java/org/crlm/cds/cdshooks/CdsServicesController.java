@@ -1,14 +1,13 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.knowledge.ServiceCatalog;
+
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServicesJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
 import org.crlm.cds.security.JsonBodyReader;
 import org.crlm.cds.security.RequestAttributes;
-import org.crlm.cds.security.RequestRejectedException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.MediaType;
@@ -28,69 +27,53 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/cds-services")
 public class CdsServicesController {
 
-    private static final Logger log = LoggerFactory.getLogger(CdsServicesController.class);
-
     private final HookService hooks;
     private final ServiceCatalog catalog;
     private final DiscoveryDocument discovery;
     private final JsonBodyReader bodies;
     private final CdsJson json;
-    private final OperationOutcomes outcomes;
+    private final ApiExceptionHandler errors;
     private final ApplicationEventPublisher events;
 
     public CdsServicesController(HookService hooks, ServiceCatalog catalog, DiscoveryDocument discovery,
-            JsonBodyReader bodies, CdsJson json, OperationOutcomes outcomes, ApplicationEventPublisher events) {
+            JsonBodyReader bodies, CdsJson json, ApiExceptionHandler errors, ApplicationEventPublisher events) {
         this.hooks = hooks;
         this.catalog = catalog;
         this.discovery = discovery;
         this.bodies = bodies;
         this.json = json;
-        this.outcomes = outcomes;
+        this.errors = errors;
         this.events = events;
     }
 
     @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> discovery() {
-        try {
-            CdsServicesJson services = discovery.build(hooks.rules(), catalog);
-            return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(services));
-        } catch (RulesNotReadyException e) {
-            return outcomes.response(503, "transient", e.getMessage(), null);
-        }
+        CdsServicesJson services = discovery.build(hooks.rules(), catalog);
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(services));
     }
 
     @PostMapping("/{serviceId}")
     public ResponseEntity<String> call(@PathVariable String serviceId, HttpServletRequest http) {
         long started = System.nanoTime();
-        HookOutcome outcome = null;
         JsonNode body = null;
-        ResponseEntity<String> response;
+        String issuer = (String) http.getAttribute(RequestAttributes.CLIENT_ISSUER);
+        String correlationId = MDC.get(RequestAttributes.CORRELATION_ID);
         try {
             body = bodies.read(http);
-            outcome = hooks.call(serviceId, body);
-            response = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(outcome.response()));
-        } catch (RequestRejectedException e) {
-            response = outcomes.response(e.status(), e.issueCode(), e.getMessage(), null);
-        } catch (InvalidHookRequestException e) {
-            response = outcomes.response(400, "invalid", e.getMessage(), e.field());
-        } catch (UnknownServiceException e) {
-            response = outcomes.response(404, "not-found", e.getMessage(), null);
-        } catch (DataUnavailableException e) {
-            response = outcomes.response(412, "incomplete", e.getMessage(), "prefetch." + e.prefetchKey());
-        } catch (RulesNotReadyException e) {
-            response = outcomes.response(503, "transient", e.getMessage(), null);
+            HookOutcome outcome = hooks.call(serviceId, body);
+            ResponseEntity<String> response = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                    .body(json.write(outcome.response()));
+            events.publishEvent(HookCompletedEvent.answered(Instant.now(), serviceId, outcome, issuer, correlationId, 200,
+                    System.nanoTime() - started));
+            return response;
         } catch (RuntimeException e) {
-            log.error("Hook call to {} failed (correlation id {})", serviceId, MDC.get(RequestAttributes.CORRELATION_ID), e);
-            response = outcomes.response(500, "exception",
-                    "The service could not answer; the failure is logged under correlation id " + MDC.get(RequestAttributes.CORRELATION_ID), null);
+            ResponseEntity<String> response = errors.toResponse(e);
+            JsonNode context = body == null ? null : body.get("context");
+            events.publishEvent(HookCompletedEvent.refused(Instant.now(), serviceId, text(body, "hook"),
+                    text(body, "hookInstance"), text(context, "patientId"), issuer, correlationId,
+                    response.getStatusCode().value(), System.nanoTime() - started));
+            return response;
         }
-        events.publishEvent(new HookCompletedEvent(Instant.now(), serviceId,
-                outcome != null ? outcome.request().hook() : text(body, "hook"),
-                outcome != null ? outcome.request().hookInstance() : text(body, "hookInstance"),
-                outcome != null ? outcome.request().context().patientId() : (body == null ? null : text(body.get("context"), "patientId")),
-                (String) http.getAttribute(RequestAttributes.CLIENT_ISSUER), MDC.get(RequestAttributes.CORRELATION_ID),
-                response.getStatusCode().value(), System.nanoTime() - started, outcome));
-        return response;
     }
 
     private static String text(JsonNode node, String field) {

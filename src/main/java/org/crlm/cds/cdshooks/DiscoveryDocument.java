@@ -1,5 +1,8 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
+
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServicesJson;
 import java.util.Map;
 import org.crlm.cds.rules.RuleSet;
@@ -17,7 +20,7 @@ public class DiscoveryDocument {
 
     public CdsServicesJson build(RuleSet rules, ServiceCatalog catalog) {
         CdsServicesJson services = new CdsServicesJson();
-        for (CdsService service : catalog.services(rules)) {
+        for (ServiceDefinition service : catalog.services(rules)) {
             CdsServiceDescriptor descriptor = new CdsServiceDescriptor();
             descriptor.setId(service.id());
             descriptor.setHook(service.hook());

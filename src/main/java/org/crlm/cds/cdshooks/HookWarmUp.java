@@ -1,10 +1,13 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
-import org.crlm.cds.fhirserver.KnowledgeStartup;
+import org.crlm.cds.knowledge.KnowledgeStartup;
 import org.crlm.cds.rules.RuleSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +48,7 @@ public class HookWarmUp implements ApplicationRunner, Ordered {
         RuleSet rules = hooks.rules();
         int calls = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            for (CdsService service : catalog.services(rules)) {
+            for (ServiceDefinition service : catalog.services(rules)) {
                 com.fasterxml.jackson.databind.node.ObjectNode request = template.deepCopy();
                 request.put("hook", service.hook());
                 if (!HookRequestParser.ORDER_HOOKS.contains(service.hook())) {

@@ -1,5 +1,7 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.knowledge.ServiceDefinition;
+
 import ca.uhn.fhir.parser.DataFormatException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -51,7 +53,7 @@ public class PrefetchResolver {
         this.fetchers = properties.fetchThreads() <= 0 ? null : fetchPool(properties.fetchThreads());
     }
 
-    public PatientRecord resolve(CdsService service, HookRequest request, RuleSet rules) {
+    public PatientRecord resolve(ServiceDefinition service, HookRequest request, RuleSet rules) {
         Map<String, List<IBaseResource>> byKey = new LinkedHashMap<>();
         Map<String, PatientRecord.Source> sources = new LinkedHashMap<>();
         Map<String, String> missing = new LinkedHashMap<>();

@@ -28,34 +28,22 @@ public class FeedbackController {
     private final FeedbackService feedback;
     private final FeedbackRepository repository;
     private final JsonBodyReader bodies;
-    private final OperationOutcomes outcomes;
 
     public FeedbackController(HookService hooks, FeedbackService feedback, FeedbackRepository repository,
-            JsonBodyReader bodies, OperationOutcomes outcomes) {
+            JsonBodyReader bodies) {
         this.hooks = hooks;
         this.feedback = feedback;
         this.repository = repository;
         this.bodies = bodies;
-        this.outcomes = outcomes;
     }
 
     @PostMapping("/cds-services/{serviceId}/feedback")
     public ResponseEntity<?> feedback(@PathVariable String serviceId, HttpServletRequest http) {
-        try {
-            hooks.service(serviceId);
-            List<FeedbackItem> items = FeedbackParser.parse(bodies.read(http));
-            FeedbackService.Result result = feedback.record(serviceId, items);
-            return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
-                    .body(Map.of("stored", result.stored(), "duplicates", result.duplicates()));
-        } catch (RequestRejectedException e) {
-            return outcomes.response(e.status(), e.issueCode(), e.getMessage(), null);
-        } catch (InvalidHookRequestException e) {
-            return outcomes.response(400, "invalid", e.getMessage(), e.field());
-        } catch (UnknownServiceException e) {
-            return outcomes.response(404, "not-found", e.getMessage(), null);
-        } catch (RulesNotReadyException e) {
-            return outcomes.response(503, "transient", e.getMessage(), null);
-        }
+        hooks.service(serviceId);
+        List<FeedbackItem> items = FeedbackParser.parse(bodies.read(http));
+        FeedbackService.Result result = feedback.record(serviceId, items);
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("stored", result.stored(), "duplicates", result.duplicates()));
     }
 
     /** Accept/override counts and override reasons per rule and library version. */

@@ -43,19 +43,17 @@ public class HookMetrics {
             meters.counter("cds.cards", "service", event.serviceId(), "rule", card.ruleId(), "indicator", card.indicator())
                     .increment();
         }
-        if (event.outcome() != null) {
-            for (Map.Entry<String, PatientRecord.Source> source : event.outcome().dataSources().entrySet()) {
-                switch (source.getValue()) {
-                    case FHIR_SERVER -> {
-                        meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
-                        meters.counter("cds.outbound.fetches", "key", source.getKey()).increment();
-                    }
-                    case LOCAL_STORE -> {
-                        meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
-                        meters.counter("cds.local.fetches", "key", source.getKey()).increment();
-                    }
-                    default -> {
-                    }
+        for (Map.Entry<String, PatientRecord.Source> source : event.dataSources().entrySet()) {
+            switch (source.getValue()) {
+                case FHIR_SERVER -> {
+                    meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
+                    meters.counter("cds.outbound.fetches", "key", source.getKey()).increment();
+                }
+                case LOCAL_STORE -> {
+                    meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
+                    meters.counter("cds.local.fetches", "key", source.getKey()).increment();
+                }
+                default -> {
                 }
             }
         }

@@ -1,6 +1,7 @@
 package org.crlm.cds.authoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.crlm.cds.support.AppIntegrationTest;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
 import org.crlm.cds.support.Http;
@@ -34,6 +36,9 @@ class PublishRulesIT extends AppIntegrationTest {
     private static final FhirContext FHIR = FhirContext.forR4Cached();
     private static final String LIBRARY = "CRLMAblationRules";
 
+    @Autowired
+    DevModeWatcher devMode;
+
     private CdsClient cds;
     private String originalLibraryJson;
     private String originalCql;
@@ -51,18 +56,15 @@ class PublishRulesIT extends AppIntegrationTest {
         Library original = FHIR.newJsonParser().parseResource(Library.class, originalLibraryJson);
         // The dev-mode watcher may publish the restored cql/ file at the same moment (409 on a
         // version race): read again and retry until the stored library is the original.
-        for (int attempt = 1; ; attempt++) {
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(300)).until(() -> {
             String current = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
             if (cqlOf(current).equals(originalCql) && FHIR.newJsonParser().parseResource(Library.class, current).getVersion().equals(original.getVersion())) {
-                break;
+                return true;
             }
             Http.Response put = putLibrary(original, authorToken());
-            if (put.status() == 409 && attempt < 10) {
-                Thread.sleep(300);
-                continue;
-            }
-            assertThat(put.status()).as(put.body()).isIn(200, 201);
-        }
+            assertThat(put.status()).as(put.body()).isIn(200, 201, 409);
+            return false;
+        });
         awaitRulesVersion("1.0.0");
     }
 
@@ -196,7 +198,12 @@ class PublishRulesIT extends AppIntegrationTest {
 
         Files.writeString(file, withVersion(text, "1.0.7").replace("define \"R3 Applies\":", "define \"R3 Applies\" oops"),
                 StandardCharsets.UTF_8);
-        Thread.sleep(2500);
+        // The watcher saw the broken save and refused it (not merely: nothing happened yet).
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(devMode.lastAttempt()).hasValueSatisfying(a -> {
+            assertThat(a.version()).isEqualTo("1.0.7");
+            assertThat(a.published()).isFalse();
+            assertThat(String.join(" ", a.problems())).contains("line");
+        }));
         assertThat(currentRulesVersion()).isEqualTo("1.0.6");
         assertThat(ruleIds("crlm-demo-02")).containsExactly("R3");
     }
@@ -243,9 +250,7 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     private JsonNode patientView(String patient) {
-        Http.Response response = cds.call("crlm-ablation-patient-view", """
-                {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "%s"}}""".formatted(java.util.UUID.randomUUID(), patient));
+        Http.Response response = cds.patientView(patient);
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         return response.json();
     }
@@ -265,17 +270,7 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     private void awaitRulesVersion(String version) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (!version.equals(currentRulesVersion())) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("rules never reached version " + version + " (now " + currentRulesVersion() + ")");
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(currentRulesVersion()).as("rules version").isEqualTo(version));
     }
 }

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.crlm.cds.authoring.BundlePrefetch;
-import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
-import org.crlm.cds.cdshooks.ServiceCatalog;
-import org.crlm.cds.fhirserver.RepositoryFiles;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.rules.CqlLibraryCompiler;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleSet;
@@ -90,7 +90,7 @@ public final class BenchData {
     }
 
     /** A CDS Hooks request; prefetch from the templates over the record, or none. */
-    public static ObjectNode request(CdsService service, RuleSet rules, String patientId, List<IBaseResource> record,
+    public static ObjectNode request(ServiceDefinition service, RuleSet rules, String patientId, List<IBaseResource> record,
             List<IBaseResource> draftOrders, boolean prefetch) {
         ObjectNode request = JSON.createObjectNode();
         request.put("hook", service.hook());
@@ -115,7 +115,7 @@ public final class BenchData {
         return request;
     }
 
-    public static CdsService service(RuleSet rules, String id) {
+    public static ServiceDefinition service(RuleSet rules, String id) {
         return new ServiceCatalog().service(rules, id).orElseThrow();
     }
 

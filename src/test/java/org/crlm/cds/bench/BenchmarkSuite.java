@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.crlm.cds.cdshooks.CdsService;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleSet;
 import org.crlm.cds.support.FhirClients;
@@ -131,8 +131,8 @@ public final class BenchmarkSuite {
             Double warm = server.logged("Warm-up: \\d+ hook calls on a synthetic patient in ([0-9]+) ms");
             System.out.printf("Server ready after %.1f s%n", ready);
 
-            CdsService orderSign = BenchData.service(rules, "crlm-ablation-order-sign");
-            CdsService patientView = BenchData.service(rules, "crlm-ablation-patient-view");
+            ServiceDefinition orderSign = BenchData.service(rules, "crlm-ablation-order-sign");
+            ServiceDefinition patientView = BenchData.service(rules, "crlm-ablation-patient-view");
             List<IBaseResource> record = BenchData.demoRecord();
             List<IBaseResource> withoutOrders = BenchData.withoutOrders(record);
             List<IBaseResource> drafts = BenchData.draftOrders(record);
@@ -249,7 +249,7 @@ public final class BenchmarkSuite {
         return out;
     }
 
-    private List<double[]> scale(ServerProcess server, RuleSet rules, CdsService orderSign, String url, LoadGenerator load,
+    private List<double[]> scale(ServerProcess server, RuleSet rules, ServiceDefinition orderSign, String url, LoadGenerator load,
             TokenPool tokens) throws Exception {
         List<double[]> rows = new ArrayList<>();
         var fhir = FhirClients.client(server.base() + "/fhir", TestKeys.get().fhirToken("user/*.read", "user/*.write"));

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.crlm.cds.cdshooks.CdsService;
-import org.crlm.cds.cdshooks.RuleAction;
+import org.crlm.cds.knowledge.ServiceDefinition;
+import org.crlm.cds.knowledge.RuleDefinition;
 import org.crlm.cds.rules.EvaluationSession;
 import org.crlm.cds.rules.ExpressionResult;
 import org.crlm.cds.rules.PatientData;
@@ -41,8 +41,8 @@ public class EngineFloorBenchmark {
 
     private RuleEngine engine;
     private RuleSet rules;
-    private CdsService service;
-    private CdsService patientView;
+    private ServiceDefinition service;
+    private ServiceDefinition patientView;
     private List<IBaseResource> data;
     private List<IBaseResource> record;
     private ApplyBaseline apply;
@@ -73,10 +73,10 @@ public class EngineFloorBenchmark {
         return evaluate(patientView, record);
     }
 
-    private List<Object> evaluate(CdsService which, List<IBaseResource> resources) {
+    private List<Object> evaluate(ServiceDefinition which, List<IBaseResource> resources) {
         EvaluationSession session = engine.open(rules, new PatientData(BenchData.PATIENT, resources), Map.of());
         List<Object> out = new ArrayList<>();
-        for (RuleAction rule : which.rules()) {
+        for (RuleDefinition rule : which.rules()) {
             ExpressionResult applies = session.evaluate(rule.condition());
             if (applies.isTrue()) {
                 out.add(session.evaluate(rule.facts()).value());

@@ -44,12 +44,7 @@ class CdsHooksContractIT extends AppIntegrationTest {
     @BeforeEach
     void discover() {
         cds = new CdsClient(base(), keys());
-        templates = new LinkedHashMap<>();
-        for (JsonNode service : cds.discovery().json().path("services")) {
-            Map<String, String> t = new LinkedHashMap<>();
-            service.path("prefetch").fields().forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
-            templates.put(service.path("id").asText(), t);
-        }
+        templates = cds.prefetchTemplates();
     }
 
     @Test

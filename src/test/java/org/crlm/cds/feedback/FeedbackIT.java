@@ -105,10 +105,7 @@ class FeedbackIT extends AppIntegrationTest {
     }
 
     private JsonNode issueCards(String patient) {
-        String request = """
-                {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "%s"}}""".formatted(java.util.UUID.randomUUID(), patient);
-        Http.Response response = cds.call(SERVICE, request);
+        Http.Response response = cds.call(SERVICE, CdsClient.patientViewRequest(patient));
         assertThat(response.status()).isEqualTo(200);
         return response.json().path("cards");
     }

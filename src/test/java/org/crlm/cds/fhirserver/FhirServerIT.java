@@ -11,6 +11,7 @@ import java.util.Date;
 import java.util.List;
 import org.crlm.cds.support.AppIntegrationTest;
 import org.crlm.cds.support.FhirClients;
+import org.crlm.cds.support.RepositoryCounts;
 import org.crlm.cds.support.Http;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -81,11 +82,7 @@ class FhirServerIT extends AppIntegrationTest {
         ablation.setSubject(new Reference(patientId));
         fhir.create().resource(ablation).execute();
 
-        Http.Response response = new org.crlm.cds.support.CdsClient(base(), keys()).call("crlm-ablation-patient-view",
-                """
-                {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/smoke", "patientId": "%s"}}
-                """.formatted(java.util.UUID.randomUUID(), patientId.getIdPart()));
+        Http.Response response = new org.crlm.cds.support.CdsClient(base(), keys()).patientView(patientId.getIdPart());
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         assertThat(org.crlm.cds.support.CdsHooksShape.ruleIds(response.json())).containsExactly("R1");
@@ -139,13 +136,13 @@ class FhirServerIT extends AppIntegrationTest {
         IGenericClient fhir = FhirClients.clinician(base());
         Bundle libraries = fhir.search().forResource(Library.class).returnBundle(Bundle.class).execute();
         assertThat(libraries.getEntry()).extracting(e -> e.getResource().getIdElement().getIdPart())
-                .containsExactlyInAnyOrder("CRLMAblationRules", "CRLMFacts");
+                .contains("CRLMAblationRules", "CRLMFacts").hasSize(RepositoryCounts.ofType("Library"));
         Library rules = fhir.read().resource(Library.class).withId("CRLMAblationRules").execute();
         assertThat(rules.getContent()).extracting(c -> c.getContentType()).contains("text/cql", "application/elm+json");
         Bundle plans = fhir.search().forResource(PlanDefinition.class).count(100).returnBundle(Bundle.class).execute();
-        assertThat(plans.getEntry()).hasSize(11);
+        assertThat(plans.getEntry()).hasSize(RepositoryCounts.ofType("PlanDefinition"));
         Bundle valueSets = fhir.search().forResource(ValueSet.class).count(100).returnBundle(Bundle.class).execute();
-        assertThat(valueSets.getEntry()).hasSize(19);
+        assertThat(valueSets.getEntry()).hasSize(RepositoryCounts.ofType("ValueSet"));
         assertThat(fhir.read().resource(Patient.class).withId("crlm-demo-01").execute().getName()).isNotEmpty();
     }
 

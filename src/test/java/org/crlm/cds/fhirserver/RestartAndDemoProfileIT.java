@@ -1,16 +1,19 @@
 package org.crlm.cds.fhirserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.crlm.cds.CrlmCdsApplication;
 import org.crlm.cds.support.FhirClients;
+import org.crlm.cds.support.RepositoryCounts;
 import org.crlm.cds.support.Http;
 import org.crlm.cds.support.TestKeys;
 import org.hl7.fhir.r4.model.Bundle;
@@ -49,24 +52,13 @@ class RestartAndDemoProfileIT {
         int port = TestKeys.freePort();
         String base = "http://127.0.0.1:" + port;
         List<Integer> readiness = Collections.synchronizedList(new ArrayList<>());
-        Thread probe = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
+        // Polls readiness while the application starts in this thread.
+        Thread probe = new Thread(() -> await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions().until(() -> {
                     int status = Http.get(base + "/actuator/health/readiness", null).status();
                     readiness.add(status);
-                    if (status == 200) {
-                        return;
-                    }
-                } catch (RuntimeException notListening) {
-                    // not listening yet
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+                    return status == 200;
+                }));
         probe.start();
         String patientId;
         Map<String, Integer> firstCounts;
@@ -98,7 +90,7 @@ class RestartAndDemoProfileIT {
             assertThat(counts(fhir)).isEqualTo(firstCounts);
             Bundle history = fhir.history().onInstance("Library/CRLMAblationRules").returnBundle(Bundle.class).execute();
             assertThat(history.getEntry()).as("an unchanged library is not stored again").hasSize(1);
-            assertThat(output).contains("Loaded 36 knowledge resources");
+            assertThat(output).contains("Loaded " + RepositoryCounts.all() + " knowledge resources");
         }
     }
 

@@ -69,7 +69,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.crlm.cds.cdshooks.CdsHooksProperties;
 import org.crlm.cds.fhirserver.FhirServerProperties;
-import org.crlm.cds.fhirserver.KnowledgeProperties;
+import org.crlm.cds.knowledge.KnowledgeProperties;
 import org.crlm.cds.security.CdsClientProperties;
 import org.crlm.cds.security.CorsProperties;
 import org.crlm.cds.security.FhirApiProperties;

@@ -23,6 +23,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.crlm.cds.support.CdsClient;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -85,9 +86,7 @@ class SecurityCatalogueIT extends AppIntegrationTest {
     }
 
     private static String body() {
-        return """
-                {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "crlm-demo-01"}}""".formatted(UUID.randomUUID());
+        return CdsClient.patientViewRequest("crlm-demo-01");
     }
 
     private Http.Response withToken(String token) {

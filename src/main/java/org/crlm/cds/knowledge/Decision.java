@@ -1,0 +1,51 @@
+package org.crlm.cds.knowledge;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.crlm.cds.rules.ExpressionFailure;
+
+/**
+ * What a service's rules concluded for one patient: per rule, whether it fired, the patient
+ * facts its card quotes, or why it could not be evaluated. The one result the hook services,
+ * the rule-check CLI, the scenario tests and the console's "why" all read.
+ *
+ * @param rules one outcome per rule of the service, in the service's order
+ */
+public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
+
+    /** A rule either fired, did not, or failed (a failure is never read as "did not fire"). */
+    public enum Status { FIRED, NOT_FIRED, FAILED }
+
+    /**
+     * @param facts       the facts text of a fired rule; when its facts expression failed, the
+     *                    fixed text {@link DecisionEvaluator#FACTS_UNAVAILABLE}
+     * @param failure     why the condition (or, for a fired rule, the facts) could not be evaluated
+     */
+    public record RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
+            String libraryUrl, String libraryVersion) {
+
+        public boolean fired() {
+            return status == Status.FIRED;
+        }
+    }
+
+    public List<RuleOutcome> fired() {
+        return rules.stream().filter(RuleOutcome::fired).toList();
+    }
+
+    public List<RuleOutcome> failed() {
+        return rules.stream().filter(r -> r.status() == Status.FAILED).toList();
+    }
+
+    /** Library canonical → version, for every library whose expressions this decision evaluated. */
+    public Map<String, String> libraryVersions() {
+        Map<String, String> versions = new LinkedHashMap<>();
+        for (RuleOutcome r : rules) {
+            if (r.libraryUrl() != null && r.libraryVersion() != null) {
+                versions.put(r.libraryUrl(), r.libraryVersion());
+            }
+        }
+        return versions;
+    }
+}

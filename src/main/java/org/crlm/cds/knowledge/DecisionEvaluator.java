@@ -1,0 +1,76 @@
+package org.crlm.cds.knowledge;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.crlm.cds.rules.EvaluationSession;
+import org.crlm.cds.rules.ExpressionFailure;
+import org.crlm.cds.rules.ExpressionResult;
+import org.crlm.cds.rules.PatientData;
+import org.crlm.cds.rules.RuleEngine;
+import org.crlm.cds.rules.RuleSet;
+import org.springframework.stereotype.Component;
+
+/**
+ * Applies a service's rules to one patient's data. The only place that decides which rules
+ * fire: hook calls, the rule-check CLI, the scenario tests and the console all come here, so
+ * what informaticians test is what production runs.
+ */
+@Component
+public final class DecisionEvaluator {
+
+    /** Shown in place of the facts of a fired rule whose facts expression failed. */
+    public static final String FACTS_UNAVAILABLE = "(the patient details for this card could not be computed)";
+
+    private final RuleEngine engine;
+
+    public DecisionEvaluator(RuleEngine engine) {
+        this.engine = engine;
+    }
+
+    public Decision decide(RuleSet rules, ServiceDefinition service, PatientData data) {
+        return decide(engine.open(rules, data, Map.of()), service);
+    }
+
+    /** Decides on an open session, so a caller can go on to evaluate other expressions on the same cache. */
+    public Decision decide(EvaluationSession session, ServiceDefinition service) {
+        List<Decision.RuleOutcome> outcomes = new ArrayList<>();
+        for (RuleDefinition rule : service.rules()) {
+            outcomes.add(apply(session, rule));
+        }
+        return new Decision(service, List.copyOf(outcomes));
+    }
+
+    public EvaluationSession open(RuleSet rules, PatientData data) {
+        return engine.open(rules, data, Map.of());
+    }
+
+    private static Decision.RuleOutcome apply(EvaluationSession session, RuleDefinition rule) {
+        if (rule.condition() == null) {
+            // A condition that is not CQL cannot be evaluated here: a failed rule, never a silent one.
+            return new Decision.RuleOutcome(rule, Decision.Status.FAILED, null, new ExpressionFailure(null, null, null, null,
+                    "NoCqlCondition", "Rule " + rule.ruleId() + " has no CQL applicability condition"), null, null);
+        }
+        ExpressionResult applies = session.evaluate(rule.condition());
+        String library = rule.condition().libraryCanonical();
+        if (applies.failed()) {
+            return new Decision.RuleOutcome(rule, Decision.Status.FAILED, null, applies.failure(), library,
+                    applies.libraryVersion());
+        }
+        if (!applies.isTrue()) {
+            return new Decision.RuleOutcome(rule, Decision.Status.NOT_FIRED, null, null, library, applies.libraryVersion());
+        }
+        String facts = null;
+        ExpressionFailure factsFailure = null;
+        if (rule.facts() != null) {
+            ExpressionResult factsResult = session.evaluate(rule.facts());
+            if (factsResult.failed()) {
+                facts = FACTS_UNAVAILABLE;
+                factsFailure = factsResult.failure();
+            } else if (factsResult.value() != null) {
+                facts = factsResult.value().toString();
+            }
+        }
+        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion());
+    }
+}

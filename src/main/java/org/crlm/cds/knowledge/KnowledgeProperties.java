@@ -1,0 +1,26 @@
+package org.crlm.cds.knowledge;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Where the rules and FHIR resources come from ({@code crlm.knowledge.*}).
+ *
+ * @param cqlDir         the CQL libraries informaticians edit ({@code cql/})
+ * @param resourcesDir   ValueSets, PlanDefinitions and the rest ({@code fhir-resources/})
+ * @param loadDemoData   also load the demo patients under {@code fhir-resources/demo}; off in production
+ * @param canonicalBase  base of the canonical urls of Libraries built from {@code cql/}
+ * @param syncInterval   how often a node checks the database for rules published through another node
+ */
+@ConfigurationProperties("crlm.knowledge")
+public record KnowledgeProperties(
+        @DefaultValue("cql") Path cqlDir,
+        @DefaultValue("fhir-resources") Path resourcesDir,
+        @DefaultValue("true") boolean loadDemoData,
+        @DefaultValue("http://crlm-cds.org/fhir") String canonicalBase,
+        @DefaultValue("2s") Duration syncInterval) {
+
+    public static final String DEMO_FOLDER = "demo";
+}

@@ -1,0 +1,28 @@
+package org.crlm.cds.knowledge;
+
+import java.util.List;
+import org.crlm.cds.rules.ExpressionRef;
+import org.hl7.fhir.r4.model.RelatedArtifact;
+
+/**
+ * One rule of a service, read from its PlanDefinition action: when {@code condition} is
+ * true, a card with {@code summary}, the patient's {@code facts} and the {@code evidence}.
+ *
+ * @param ruleId             the rule code (R1 ... R8) from action.code
+ * @param priority           action.priority: routine → info, urgent → warning, asap/stat → critical
+ * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
+ * @param planDefinition     canonical|version of the rule's PlanDefinition
+ */
+public record RuleDefinition(
+        String ruleId,
+        String ruleSystem,
+        String ruleDisplay,
+        String summary,
+        String evidence,
+        String priority,
+        List<RelatedArtifact> documentation,
+        ExpressionRef condition,
+        ExpressionRef facts,
+        String activityDefinition,
+        String planDefinition) {
+}

@@ -1,0 +1,150 @@
+package org.crlm.cds.knowledge;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.crlm.cds.rules.ExpressionRef;
+import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.rules.RuleSetBuilder;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Expression;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent;
+import org.hl7.fhir.r4.model.TriggerDefinition;
+import org.springframework.stereotype.Component;
+
+/**
+ * The CDS services of a rule set. A PlanDefinition is a service when one of its top-level
+ * actions has a named-event trigger (the hook); the service id is the PlanDefinition id.
+ * Rules are its sub-actions, inline or by {@code definitionCanonical} to a rule PlanDefinition.
+ * Computed once per rule-set generation.
+ */
+@Component
+public class ServiceCatalog {
+
+    public static final String PREFETCH_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/cds-hooks-prefetch";
+    public static final String RULE_CODE_SYSTEM = "http://crlm-cds.org/fhir/CodeSystem/crlm-rule";
+
+    private record Snapshot(long generation, Map<String, ServiceDefinition> services) {
+    }
+
+    private volatile Snapshot snapshot = new Snapshot(-1, Map.of());
+
+    public List<ServiceDefinition> services(RuleSet rules) {
+        return new ArrayList<>(of(rules).values());
+    }
+
+    public Optional<ServiceDefinition> service(RuleSet rules, String id) {
+        return Optional.ofNullable(of(rules).get(id));
+    }
+
+    private Map<String, ServiceDefinition> of(RuleSet rules) {
+        Snapshot current = snapshot;
+        if (current.generation() != rules.generation()) {
+            current = new Snapshot(rules.generation(), build(rules));
+            snapshot = current;
+        }
+        return current.services();
+    }
+
+    private static Map<String, ServiceDefinition> build(RuleSet rules) {
+        Map<String, ServiceDefinition> services = new LinkedHashMap<>();
+        List<PlanDefinition> plans = new ArrayList<>(rules.planDefinitions());
+        plans.sort(java.util.Comparator.comparing(p -> p.getIdElement().getIdPart()));
+        for (PlanDefinition plan : plans) {
+            if (plan.getStatus() == org.hl7.fhir.r4.model.Enumerations.PublicationStatus.RETIRED) {
+                continue;
+            }
+            for (PlanDefinitionActionComponent top : plan.getAction()) {
+                Optional<String> hook = hookOf(top);
+                if (hook.isEmpty()) {
+                    continue;
+                }
+                String id = plan.getIdElement().getIdPart();
+                List<RuleDefinition> ruleActions = new ArrayList<>();
+                for (PlanDefinitionActionComponent child : top.getAction()) {
+                    collectRules(child, plan, rules, ruleActions);
+                }
+                services.put(id, new ServiceDefinition(id, hook.get(), plan.getTitle(), plan.getDescription(),
+                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions)));
+            }
+        }
+        return services;
+    }
+
+    private static Optional<String> hookOf(PlanDefinitionActionComponent action) {
+        for (TriggerDefinition trigger : action.getTrigger()) {
+            if (trigger.getType() == TriggerDefinition.TriggerType.NAMEDEVENT && trigger.hasName()) {
+                return Optional.of(trigger.getName());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Map<String, String> prefetch(PlanDefinition plan) {
+        Map<String, String> prefetch = new LinkedHashMap<>();
+        for (Extension ext : plan.getExtensionsByUrl(PREFETCH_EXTENSION)) {
+            Extension key = ext.getExtensionByUrl("key");
+            Extension query = ext.getExtensionByUrl("query");
+            if (key != null && query != null) {
+                prefetch.put(key.getValue().primitiveValue(), query.getValue().primitiveValue());
+            }
+        }
+        return prefetch;
+    }
+
+    /** A sub-action is a rule when it has a condition; definitionCanonical to a PlanDefinition brings that plan's rules in. */
+    private static void collectRules(PlanDefinitionActionComponent action, PlanDefinition owner, RuleSet rules,
+            List<RuleDefinition> into) {
+        if (action.hasDefinitionCanonicalType() && !action.hasCondition()) {
+            Optional<PlanDefinition> target = rules.planDefinition(action.getDefinitionCanonicalType().getValue());
+            if (target.isPresent()) {
+                for (PlanDefinitionActionComponent ruleAction : target.get().getAction()) {
+                    collectRules(ruleAction, target.get(), rules, into);
+                }
+                return;
+            }
+        }
+        if (action.hasCondition()) {
+            into.add(toRule(action, owner));
+        }
+        for (PlanDefinitionActionComponent child : action.getAction()) {
+            collectRules(child, owner, rules, into);
+        }
+    }
+
+    private static RuleDefinition toRule(PlanDefinitionActionComponent action, PlanDefinition owner) {
+        String defaultLibrary = owner.hasLibrary() ? owner.getLibrary().get(0).getValue() : null;
+        Coding ruleCode = action.getCode().stream().flatMap(c -> c.getCoding().stream())
+                .filter(c -> RULE_CODE_SYSTEM.equals(c.getSystem())).findFirst()
+                .orElseGet(() -> new Coding(RULE_CODE_SYSTEM, action.getId(), action.getTitle()));
+        ExpressionRef condition = null;
+        for (PlanDefinition.PlanDefinitionActionConditionComponent c : action.getCondition()) {
+            if (c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY) {
+                condition = ref(c.getExpression(), defaultLibrary);
+            }
+        }
+        ExpressionRef facts = null;
+        for (PlanDefinition.PlanDefinitionActionDynamicValueComponent dv : action.getDynamicValue()) {
+            if ("action.description".equals(dv.getPath()) || "description".equals(dv.getPath())) {
+                facts = ref(dv.getExpression(), defaultLibrary);
+            }
+        }
+        String activity = action.hasDefinitionCanonicalType() ? action.getDefinitionCanonicalType().getValue() : null;
+        String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
+        return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
+                action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
+                owner.getUrl() + "|" + owner.getVersion());
+    }
+
+    private static ExpressionRef ref(Expression expression, String defaultLibrary) {
+        if (expression == null || !RuleSetBuilder.CQL_IDENTIFIER.contains(expression.getLanguage())) {
+            return null;
+        }
+        return new ExpressionRef(expression.hasReference() ? expression.getReference() : defaultLibrary,
+                expression.getExpression());
+    }
+}

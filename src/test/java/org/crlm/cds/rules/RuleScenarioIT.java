@@ -1,0 +1,89 @@
+package org.crlm.cds.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.crlm.cds.authoring.BundlePrefetch;
+import org.crlm.cds.authoring.RuleTestCase;
+import org.crlm.cds.authoring.RuleTestRunner;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.support.AppIntegrationTest;
+import org.crlm.cds.support.CdsClient;
+import org.crlm.cds.support.CdsHooksShape;
+import org.crlm.cds.support.EvidenceFigures;
+import org.crlm.cds.support.Http;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * The rule test matrix over HTTP: every case in cql/tests through the real CDS Hooks endpoint
+ * with full prefetch, and with no prefetch (the service reads the record from its own FHIR
+ * store). Each must give exactly the expected rules, every response must have the CDS Hooks
+ * 2.0 shape, and every figure on a card must come from the evidence page. The evaluator alone
+ * runs the same cases in {@link RuleScenarioTest}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RuleScenarioIT extends AppIntegrationTest {
+
+    @Autowired
+    DaoRegistry daoRegistry;
+
+    private final List<RuleTestCase> scenarios = RuleTestCase.all();
+    private Map<String, Map<String, String>> templates;
+    private CdsClient cds;
+
+    @BeforeAll
+    void loadRecordsIntoTheStore() {
+        cds = new CdsClient(base(), keys());
+        templates = cds.prefetchTemplates();
+        Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        for (RuleTestCase s : scenarios) {
+            for (IBaseResource r : s.recordResources()) {
+                String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+                transaction.addEntry().setResource((Resource) r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+            }
+        }
+        daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
+    }
+
+    @TestFactory
+    Stream<DynamicContainer> everyScenario() {
+        return scenarios.stream().map(s -> DynamicContainer.dynamicContainer(s.name(), Stream.of(
+                DynamicTest.dynamicTest("endpoint, full prefetch", () -> viaEndpoint(s, true)),
+                DynamicTest.dynamicTest("endpoint, no prefetch (local store)", () -> viaEndpoint(s, false)))));
+    }
+
+    private void viaEndpoint(RuleTestCase s, boolean prefetch) {
+        List<IBaseResource> record = s.recordResources();
+        Http.Response response = cds.call(s.serviceId(), s.request(prefetch
+                ? BundlePrefetch.full(templates.get(s.serviceId()), s.patientId(), record) : null));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        JsonNode body = response.json();
+        CdsHooksShape.assertServiceResponse(body);
+        assertThat(CdsHooksShape.ruleIds(body)).as(s.name()).isEqualTo(new TreeSet<>(s.expectedRules()));
+        for (JsonNode card : body.path("cards")) {
+            String rule = card.path("source").path("topic").path("code").asText();
+            assertThat(EvidenceFigures.notOnEvidencePage(card.path("summary").asText() + " "
+                    + EvidenceFigures.evidencePart(card.path("detail").asText())))
+                    .as(rule + " quotes only figures from the evidence page").isEmpty();
+            for (String part : s.expectedFacts().getOrDefault(rule, List.of())) {
+                assertThat(card.path("detail").asText()).as(rule + " facts").contains(part);
+            }
+        }
+    }
+}
