@@ -29,7 +29,7 @@ public final class StartupLock implements DisposableBean {
 
     public StartupLock(DataSource dataSource) throws SQLException {
         Connection c = dataSource.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres")) {
+        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
             c.close();
             return;
         }

@@ -296,7 +296,7 @@ class CdsHooksContractIT extends AppIntegrationTest {
                     "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type"));
             assertThat(preflight.status()).as(path).isEqualTo(200);
             assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("http://ehr.test.example");
-            assertThat(preflight.header("Access-Control-Allow-Headers").toLowerCase()).contains("authorization");
+            assertThat(preflight.header("Access-Control-Allow-Headers").toLowerCase(java.util.Locale.ROOT)).contains("authorization");
             Http.Response other = Http.send("OPTIONS", base() + path, null, Map.of("Origin", "https://evil.example",
                     "Access-Control-Request-Method", "POST"));
             assertThat(other.status()).as(path).isEqualTo(403);
