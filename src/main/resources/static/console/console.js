@@ -1,9 +1,10 @@
 /*
  * CRLM ablation rules console: overview of services/rules, a CQL editor with live validation and
- * publishing through the FHIR API, and a "try a patient" runner. Plain ES2020, no dependencies.
- * API contract: notes/console-api.md.
+ * publishing through the FHIR API, and a "try a patient" runner. An ES module without a build step:
+ * the editor is CodeMirror 6 (cql-editor.js), card markdown goes through markdown-it and DOMPurify
+ * (webjars, loaded as classic scripts before this module runs). API contract: notes/console-api.md.
  */
-'use strict';
+import { createCqlEditor } from './cql-editor.js';
 
 (() => {
   const TOKEN_KEY = 'crlm-console-token';
@@ -13,19 +14,10 @@
   const EXT_LINE = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line';
   const EXT_COL = 'http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col';
   const INDICATORS = ['info', 'warning', 'critical'];
-  const KEYWORDS = new Set([
-    // listed in the contract
-    'library', 'using', 'include', 'called', 'codesystem', 'valueset', 'code', 'parameter', 'default',
-    'context', 'define', 'function', 'returns', 'if', 'then', 'else', 'case', 'when', 'end', 'and', 'or',
-    'not', 'exists', 'in', 'is', 'as', 'with', 'such', 'that', 'where', 'return', 'sort', 'by', 'asc',
-    'desc', 'distinct', 'flatten', 'union', 'intersect', 'except', 'null', 'true', 'false',
-    // a few more CQL keywords
-    'version', 'public', 'private', 'fluid', 'external', 'concept', 'codesystems', 'display', 'let', 'from',
-    'without', 'all', 'xor', 'implies', 'between', 'collapse', 'expand', 'ascending', 'descending',
-  ]);
 
   const $ = (sel) => document.querySelector(sel);
   const el = {};
+  let editor = null;
 
   const state = {
     overview: null,
@@ -34,21 +26,14 @@
     validation: 'idle',      // idle | pending | ok | errors | failed
     validateTimer: null,
     validateSeq: 0,
-    errorLines: new Map(),   // line -> messages (validation errors in the edited library)
-    warningLines: new Map(), // line -> messages
-    publishLines: new Map(), // line -> messages (from a 422 on publish)
+    validationIssues: [],    // {line, column, message, severity} in the edited library, from /validate
+    publishIssues: [],       // the same, from a 422 on publish
     publishing: false,
     running: false,
     overviewSeq: 0,
   };
 
   /* ------------------------------------------------------------------ helpers */
-
-  function escapeHtml(value) {
-    return String(value ?? '').replace(/[&<>"']/g, (c) => ({
-      '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
-    })[c]);
-  }
 
   function h(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -93,34 +78,42 @@
     return `${n} ${n === 1 ? one : many}`;
   }
 
-  /** Safe markdown: escape all HTML first, then **bold**, *italic*, paragraphs, line breaks, http(s) links. */
+  /*
+   * Card detail is CommonMark rendered by markdown-it with raw HTML off (HTML in the text stays
+   * text), then sanitised by DOMPurify to the few elements a card needs, then every link is made an
+   * external http(s) link or reduced to its text. Images are off: a card never loads anything.
+   */
+  const DETAIL_TAGS = ['p', 'br', 'strong', 'em', 'a', 'ul', 'ol', 'li', 'code', 'blockquote'];
+  let markdown = null;
+
+  function markdownRenderer() {
+    if (!markdown) {
+      markdown = window.markdownit({ html: false, linkify: false, typographer: false, breaks: true })
+        .disable(['image', 'heading', 'lheading', 'table', 'code', 'fence', 'hr', 'html_block', 'html_inline']);
+    }
+    return markdown;
+  }
+
+  /** Card markdown → a sanitised DocumentFragment (never an HTML string assigned to innerHTML). */
   function renderMarkdown(source) {
-    const text = String(source ?? '').replace(/\u0000/g, '').replace(/\r\n?/g, '\n').trim();
-    if (!text) return '';
-    return text.split(/\n[ \t]*\n\s*/)
-      .map((para) => para.trim())
-      .filter(Boolean)
-      .map((para) => `<p>${inlineMarkdown(para).replace(/\n/g, '<br>')}</p>`)
-      .join('');
-  }
-
-  function inlineMarkdown(raw) {
-    const links = [];
-    let s = escapeHtml(raw);
-    // Links first (on escaped text), kept aside so emphasis never touches their URLs.
-    s = s.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s()<>]+)\)/gi, (match, label, url) => {
-      links.push(`<a href="${url}" target="_blank" rel="noopener noreferrer">${emphasis(label)}`
-        + '<span class="visually-hidden"> (opens in a new tab)</span></a>');
-      return `\u0000${links.length - 1}\u0000`;
+    const text = String(source ?? '').replace(/\u0000/g, '').trim();
+    if (!text) return document.createDocumentFragment();
+    const fragment = window.DOMPurify.sanitize(markdownRenderer().render(text), {
+      ALLOWED_TAGS: DETAIL_TAGS,
+      ALLOWED_ATTR: ['href'],
+      RETURN_DOM_FRAGMENT: true,
     });
-    s = emphasis(s);
-    return s.replace(/\u0000(\d+)\u0000/g, (m, i) => links[Number(i)]);
-  }
-
-  function emphasis(s) {
-    return s
-      .replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, '<strong>$1</strong>')
-      .replace(/\*(?=[^\s*])([^*]*?[^\s*])\*/g, '<em>$1</em>');
+    for (const a of fragment.querySelectorAll('a')) {
+      const href = a.getAttribute('href');
+      if (isHttpUrl(href)) {
+        a.setAttribute('target', '_blank');
+        a.setAttribute('rel', 'noopener noreferrer');
+        a.append(h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
+      } else {
+        a.replaceWith(...a.childNodes);
+      }
+    }
+    return fragment;
   }
 
   function base64Utf8(text) {
@@ -327,90 +320,23 @@
 
   /* ------------------------------------------------------------------ editor */
 
-  function highlightCql(text) {
-    const re = /(\/\*[\s\S]*?(?:\*\/|$))|(\/\/[^\n]*)|('(?:[^'\\]|\\[\s\S])*(?:'|$))|("(?:[^"\\]|\\[\s\S])*(?:"|$)|`(?:[^`\\]|\\[\s\S])*(?:`|$))|(\b\d+(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
-    let out = '';
-    let last = 0;
-    let m;
-    while ((m = re.exec(text)) !== null) {
-      if (m[0] === '') { re.lastIndex++; continue; }
-      out += escapeHtml(text.slice(last, m.index));
-      const tok = escapeHtml(m[0]);
-      if (m[1] || m[2]) out += `<span class="tok-com">${tok}</span>`;
-      else if (m[3]) out += `<span class="tok-str">${tok}</span>`;
-      else if (m[4]) out += `<span class="tok-id">${tok}</span>`;
-      else if (m[5]) out += `<span class="tok-num">${tok}</span>`;
-      else if (KEYWORDS.has(m[6])) out += `<span class="tok-kw">${tok}</span>`;
-      else out += tok;
-      last = m.index + m[0].length;
-    }
-    out += escapeHtml(text.slice(last));
-    // A trailing newline needs a character after it, or the last (empty) line has no height.
-    if (text.endsWith('\n') || text === '') out += ' ';
-    return out;
+  function showIssues() {
+    editor.setIssues([...state.validationIssues, ...state.publishIssues]);
   }
 
-  function renderHighlight() {
-    el.highlight.innerHTML = highlightCql(el.editor.value);
-    syncScroll();
-  }
-
-  function renderGutter() {
-    const count = el.editor.value.split('\n').length;
-    let html = '';
-    for (let n = 1; n <= count; n++) {
-      let cls = 'ln';
-      if (state.errorLines.has(n) || state.publishLines.has(n)) cls += ' ln-error';
-      else if (state.warningLines.has(n)) cls += ' ln-warning';
-      const msgs = [...(state.errorLines.get(n) || []), ...(state.publishLines.get(n) || []), ...(state.warningLines.get(n) || [])];
-      const title = msgs.length ? ` title="${escapeHtml(msgs.join('\n'))}"` : '';
-      html += `<div class="${cls}" data-ln="${n}"${title}>${n}</div>`;
-    }
-    el.gutter.innerHTML = html;
-    syncScroll();
-  }
-
-  function syncScroll() {
-    el.highlight.scrollTop = el.editor.scrollTop;
-    el.highlight.scrollLeft = el.editor.scrollLeft;
-    el.gutter.scrollTop = el.editor.scrollTop;
-  }
-
-  /** Keep the highlight layer exactly the size of the textarea's client area (excluding scrollbars). */
-  function syncSize() {
-    el.highlight.style.width = `${el.editor.clientWidth}px`;
-    el.highlight.style.height = `${el.editor.clientHeight}px`;
-    syncScroll();
-  }
-
-  function updateCursorPos() {
-    const pos = el.editor.selectionStart ?? 0;
-    const before = el.editor.value.slice(0, pos);
-    const line = before.split('\n').length;
-    const col = pos - before.lastIndexOf('\n');
-    el.cursorPos.textContent = `Line ${line}, column ${col}`;
+  function showCursor(line, column) {
+    el.cursorPos.textContent = `Line ${line}, column ${column}`;
   }
 
   function goToLine(line, column) {
-    const lines = el.editor.value.split('\n');
-    const ln = Math.min(Math.max(1, Number(line) || 1), lines.length);
-    let offset = 0;
-    for (let i = 0; i < ln - 1; i++) offset += lines[i].length + 1;
-    const col = Math.min(Math.max(1, Number(column) || 1), lines[ln - 1].length + 1);
-    const pos = offset + col - 1;
-    el.editor.focus();
-    el.editor.setSelectionRange(pos, pos);
-    const lineHeight = parseFloat(getComputedStyle(el.editor).lineHeight) || 21;
-    el.editor.scrollTop = Math.max(0, (ln - 1) * lineHeight - el.editor.clientHeight / 3);
-    syncScroll();
-    updateCursorPos();
+    editor.goTo(line, column);
   }
 
-  function onEditorInput() {
-    renderHighlight();
-    state.publishLines.clear();
-    renderGutter();
-    updateCursorPos();
+  function onEditorChange() {
+    if (state.publishIssues.length) {
+      state.publishIssues = [];
+      showIssues();
+    }
     scheduleValidation();
   }
 
@@ -436,16 +362,11 @@
     state.library = { name: lib.name || name, version: lib.version, url: lib.url, resourceId: lib.resourceId || lib.name || name };
     editorTitle();
     markCurrentLibrary();
-    el.editor.value = lib.cql || '';
-    el.editor.scrollTop = 0;
-    el.editor.scrollLeft = 0;
-    el.editor.setSelectionRange(0, 0);
-    state.publishLines.clear();
+    editor.setText(lib.cql || '');
+    state.validationIssues = [];
+    state.publishIssues = [];
     el.publishResult.className = 'publish-result';
     el.publishResult.replaceChildren();
-    renderHighlight();
-    renderGutter();
-    updateCursorPos();
     validateNow();
   }
 
@@ -468,18 +389,17 @@
   async function validateNow() {
     clearTimeout(state.validateTimer);
     const seq = ++state.validateSeq;
-    const cql = el.editor.value;
+    const cql = editor.text();
     setValidationPending();
     const result = await api('/console/api/validate', { method: 'POST', body: { cql } });
     if (seq !== state.validateSeq) return; // superseded by newer input
     if (!result.ok || !result.data || typeof result.data !== 'object') {
       state.validation = 'failed';
-      state.errorLines.clear();
-      state.warningLines.clear();
+      state.validationIssues = [];
       el.validation.classList.remove('ok', 'has-errors');
       el.validation.replaceChildren(
         h('p', { class: 'validation-summary error-text' }, 'Could not check the CQL: ', failureMessages(result).join(' ')));
-      renderGutter();
+      showIssues();
       updatePublishButton();
       return;
     }
@@ -511,21 +431,17 @@
   function renderValidation(data) {
     const errors = Array.isArray(data.errors) ? data.errors : [];
     const warnings = Array.isArray(data.warnings) ? data.warnings : [];
-    const headerMatch = HEADER_RE.exec(el.editor.value);
+    const headerMatch = HEADER_RE.exec(editor.text());
     const editedName = data.library || (state.library && state.library.name) || (headerMatch && headerMatch[2]) || '';
     const ok = data.ok === true && errors.length === 0;
 
-    const addLine = (map, issue) => {
-      if (issue.line === null || issue.line === undefined) return;
-      if (issue.library && issue.library !== editedName) return;
-      const n = Number(issue.line);
-      if (!map.has(n)) map.set(n, []);
-      map.get(n).push(issue.message || '');
-    };
-    state.errorLines.clear();
-    state.warningLines.clear();
-    errors.forEach((e) => addLine(state.errorLines, e));
-    warnings.forEach((w) => addLine(state.warningLines, w));
+    const inEdited = (issue) => issue.line !== null && issue.line !== undefined
+      && (!issue.library || issue.library === editedName);
+    const mark = (severity) => (issue) => ({ line: issue.line, column: issue.column, message: issue.message || '', severity });
+    state.validationIssues = [
+      ...errors.filter(inEdited).map(mark('error')),
+      ...warnings.filter(inEdited).map(mark('warning')),
+    ];
 
     const children = [];
     if (ok) {
@@ -548,7 +464,7 @@
     el.validation.classList.toggle('ok', ok);
     el.validation.classList.toggle('has-errors', !ok);
     el.validation.replaceChildren(...children);
-    renderGutter();
+    showIssues();
     updatePublishButton();
   }
 
@@ -556,7 +472,7 @@
 
   function publishTarget() {
     if (state.library) return state.library;
-    const m = HEADER_RE.exec(el.editor.value);
+    const m = HEADER_RE.exec(editor.text());
     const libs = (state.overview && state.overview.libraries) || [];
     if (m) {
       const found = libs.find((l) => l.name === m[2]);
@@ -566,7 +482,7 @@
   }
 
   function updatePublishButton() {
-    el.publish.disabled = state.publishing || state.validation !== 'ok' || !el.editor.value.trim();
+    el.publish.disabled = state.publishing || state.validation !== 'ok' || !editor.text().trim();
   }
 
   function showPublishMessage(cls, ...nodes) {
@@ -575,7 +491,7 @@
   }
 
   async function publish() {
-    const cql = el.editor.value;
+    const cql = editor.text();
     const header = HEADER_RE.exec(cql);
     if (!header) {
       showPublishMessage('failed', h('p', null,
@@ -592,8 +508,8 @@
     state.publishing = true;
     updatePublishButton();
     showPublishMessage('', h('p', null, `Publishing ${headerName} ${headerVersion}…`));
-    state.publishLines.clear();
-    renderGutter();
+    state.publishIssues = [];
+    showIssues();
 
     const path = `/fhir/Library/${encodeURIComponent(target.resourceId)}`;
     try {
@@ -646,15 +562,14 @@
           const text = issueText(issue);
           if (line !== null && line !== undefined) {
             const n = Number(line);
-            if (!state.publishLines.has(n)) state.publishLines.set(n, []);
-            state.publishLines.get(n).push(text);
+            state.publishIssues.push({ line: n, column: col, message: text, severity: 'error' });
             return h('li', { class: 'publish-issue', 'data-line': n },
               h('button', { type: 'button', class: 'link-button', title: 'Go to this line in the editor',
                 onclick: () => goToLine(n, col) }, text));
           }
           return h('li', { class: 'publish-issue' }, text);
         });
-        renderGutter();
+        showIssues();
         showPublishMessage('has-errors',
           h('p', null, h('strong', null, `Not published: the server rejected ${headerName} ${headerVersion}.`)),
           items.length ? h('ul', { class: 'issue-list' }, items) : h('p', null, failureMessages(put).join(' ')));
@@ -825,8 +740,7 @@
     const ruleId = cardRuleId(card);
     const summaryId = `card-summary-${n}`;
 
-    const detail = h('div', { class: 'card-detail' });
-    detail.innerHTML = renderMarkdown(card.detail); // safe: renderMarkdown escapes all HTML first
+    const detail = h('div', { class: 'card-detail' }, renderMarkdown(card.detail));
 
     const source = card.source || {};
     const sourceLine = h('p', { class: 'card-source' }, 'Source: ',
@@ -947,8 +861,6 @@
       libraries: $('#libraries'),
       editorTitle: $('#editor-title'),
       editor: $('#editor'),
-      highlight: $('#highlight'),
-      gutter: $('#gutter'),
       cursorPos: $('#cursor-pos'),
       validation: $('#validation'),
       publish: $('#publish'),
@@ -978,24 +890,17 @@
     el.token.addEventListener('change', () => {
       loadOverview();
       loadPatients();
-      if (el.editor.value.trim()) validateNow();
+      if (editor.text().trim()) validateNow();
     });
 
     el.reloadOverview.addEventListener('click', () => { loadOverview(); loadPatients(); });
 
-    el.editor.addEventListener('input', onEditorInput);
-    el.editor.addEventListener('scroll', syncScroll);
-    for (const type of ['keyup', 'click', 'select', 'focus']) el.editor.addEventListener(type, updateCursorPos);
-    if ('ResizeObserver' in window) new ResizeObserver(syncSize).observe(el.editor);
-    window.addEventListener('resize', syncSize);
+    editor = createCqlEditor(el.editor, { label: 'CQL source', onChange: onEditorChange, onCursor: showCursor });
 
     el.publish.addEventListener('click', publish);
     el.runForm.addEventListener('submit', run);
     el.runService.addEventListener('change', updateDraftCheckbox);
 
-    renderHighlight();
-    renderGutter();
-    syncSize();
     updatePublishButton();
     updateDraftCheckbox();
 

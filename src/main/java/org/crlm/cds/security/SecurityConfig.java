@@ -19,6 +19,7 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.CorsConfigurationSource;
 import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
@@ -59,11 +60,28 @@ public class SecurityConfig {
     }
 
     /**
-     * Everything else: /cds-services (authenticated by the CDS client JWT filter, not here),
-     * the console page itself, actuator probes and metrics.
+     * The console page, its scripts and styles, and the webjars it loads: open (the page holds no
+     * data; its API calls carry the token), under a strict Content-Security-Policy, never framed.
      */
     @Bean
     @Order(2)
+    SecurityFilterChain consolePage(HttpSecurity http) throws Exception {
+        String policy = ConsoleContentSecurityPolicy.forConsolePage().header();
+        http.securityMatcher(new OrRequestMatcher(antMatcher("/console/**"), antMatcher("/webjars/**")));
+        common(http);
+        http.headers(h -> h.frameOptions(f -> f.deny())
+                .contentSecurityPolicy(csp -> csp.policyDirectives(policy))
+                .referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
+            .authorizeHttpRequests(a -> a.anyRequest().permitAll());
+        return http.build();
+    }
+
+    /**
+     * Everything else: /cds-services (authenticated by the CDS client JWT filter, not here),
+     * actuator probes and metrics.
+     */
+    @Bean
+    @Order(3)
     SecurityFilterChain rest(HttpSecurity http) throws Exception {
         common(http);
         http.authorizeHttpRequests(a -> a.anyRequest().permitAll());

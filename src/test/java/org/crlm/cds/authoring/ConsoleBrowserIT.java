@@ -1,6 +1,10 @@
 package org.crlm.cds.authoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -8,9 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
 import java.util.Set;
 import java.util.TreeSet;
 import org.crlm.cds.support.AppIntegrationTest;
+import org.crlm.cds.support.Http;
 import org.crlm.cds.support.TestKeys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -25,6 +34,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -32,7 +44,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The authoring console in a real headless Chromium (Debian's chromium and chromium-driver,
  * installed by .ci/run): an informatician runs order-sign for a demo patient and sees the
- * cards and the why, then breaks the CQL, sees the error at its line, and fixes it.
+ * cards and the why, then breaks the CQL, sees the error at its line, and fixes it, all under
+ * the page's Content-Security-Policy with nothing refused and no script error; and a record
+ * whose text carries a script, an onerror image and a javascript: link shows them as inert text.
  */
 class ConsoleBrowserIT extends AppIntegrationTest {
 
@@ -51,6 +65,8 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--window-size=1400,2400", "--user-data-dir=" + profile.toAbsolutePath());
+        // The browser console (CSP refusals and script errors are logged there at SEVERE).
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -97,9 +113,10 @@ class ConsoleBrowserIT extends AppIntegrationTest {
 
         // Open the rules library, break it, see the error at its line, fix it.
         browser.findElement(By.cssSelector("#libraries [data-library='CRLMAblationRules']")).click();
-        wait.until(d -> ((String) js("return document.getElementById('editor').value")).contains("define \"R1 Applies\""));
+        wait.until(d -> editorText().contains("define \"R1 Applies\""));
         wait.until(ExpectedConditions.attributeContains(By.id("validation"), "class", "ok"));
-        String original = (String) js("return document.getElementById('editor').value");
+        assertThat(inEditor(".cm-content .tok-kw").getText()).as("CQL highlighted").isEqualTo("library");
+        String original = editorText();
         String broken = original.replace("\"KRAS Status\" = 'mutated' and \"Ablation Planned\"\n\ndefine \"R2",
                 "\"KRAS Status\" = 'mutated' and \"Ablation Plannned\"\n\ndefine \"R2");
         assertThat(broken).isNotEqualTo(original);
@@ -110,15 +127,131 @@ class ConsoleBrowserIT extends AppIntegrationTest {
                 By.cssSelector("#validation .cql-error[data-line='" + line + "']")));
         assertThat(error.getText()).contains("Line " + line).contains("Ablation Plannned");
         assertThat(browser.findElement(By.id("publish")).isEnabled()).isFalse();
+        // The error's button puts the cursor on it; the editor marks the line, its number and the position.
+        error.findElement(By.tagName("button")).click();
+        wait.until(ExpectedConditions.textMatches(By.id("cursor-pos"), java.util.regex.Pattern.compile("^Line " + line + ", column \\d+$")));
+        assertThat(inEditor(".cm-issue-line-error").getAttribute("data-line")).isEqualTo(String.valueOf(line));
+        assertThat(inEditor(".cm-lineNumbers .ln-error").getText()).isEqualTo(String.valueOf(line));
+        assertThat(inEditor(".issue-marker-error").getAttribute("title")).contains("Ablation Plannned");
+        assertThat(inEditor(".cm-issue-mark-error").getText()).isNotBlank();
         screenshot("console-editing-error.png", "h-edit");
 
-        setEditor(original);
+        // Undo with the keyboard (the editor's history) restores the library; the error goes.
+        new Actions(browser).keyDown(Keys.CONTROL).sendKeys("z").keyUp(Keys.CONTROL).perform();
         wait.until(ExpectedConditions.attributeContains(By.id("validation"), "class", "ok"));
+        assertThat(editorText()).isEqualTo(original);
         assertThat(browser.findElements(By.cssSelector("#validation .cql-error"))).isEmpty();
+        assertThat(browser.findElement(By.id("editor")).getShadowRoot().findElements(By.cssSelector(".cm-issue-line-error"))).isEmpty();
+        assertThat(browser.findElement(By.id("publish")).isEnabled()).isTrue();
+
+        assertThat(browserConsoleProblems()).as("CSP refusals and script errors in the browser console").isEmpty();
     }
 
+    @Test
+    void aRecordWhoseTextCarriesScriptRendersItAsInertText() throws Exception {
+        // Demo patient 11's record, with the KRAS amino-acid change (quoted in R1's card) made hostile.
+        String hostile = "p.Ala146Thr <script>window.__xss = 'script'</script>"
+                + "<img src=x onerror=\"window.__xss = 'img'; alert('img')\">"
+                + " [evidence](javascript:window.__xss='link') <a href=\"javascript:alert('a')\">here</a>";
+        ObjectNode bundle = (ObjectNode) Http.JSON.readTree(
+                Files.readString(Path.of("fhir-resources/demo/demo-11-kras-duplicate-orders-one-lesion.json")));
+        int replaced = 0;
+        for (JsonNode entry : bundle.get("entry")) {
+            for (JsonNode component : entry.path("resource").path("component")) {
+                JsonNode value = component.path("valueCodeableConcept");
+                if ("p.Ala146Thr".equals(value.path("text").asText())) {
+                    ((ObjectNode) value).put("text", hostile);
+                    replaced++;
+                }
+            }
+        }
+        assertThat(replaced).as("the KRAS amino-acid change in demo 11's record").isEqualTo(1);
+
+        browser.get(base() + "/console/");
+        WebElement token = browser.findElement(By.id("token"));
+        token.sendKeys(keys().fhirToken("user/*.read", TestKeys.AUTHORING_SCOPE));
+        token.sendKeys(org.openqa.selenium.Keys.TAB);
+        wait.until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#run-service option[value='crlm-ablation-order-sign']")));
+        new Select(browser.findElement(By.id("run-service"))).selectByValue("crlm-ablation-order-sign");
+        js("const b = document.getElementById('run-bundle'); b.value = arguments[0];"
+                + " b.dispatchEvent(new Event('input', {bubbles: true}));", Http.JSON.writeValueAsString(bundle));
+        WebElement addDraft = browser.findElement(By.id("run-add-draft"));
+        if (!addDraft.isSelected()) {
+            addDraft.click();
+        }
+        browser.findElement(By.id("run")).click();
+        WebElement detail = wait.until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#cards .card[data-rule='R1'] .card-detail")));
+
+        // The hostile text reached the card, and shows as text.
+        assertThat(detail.getText()).contains("p.Ala146Thr").contains("<script>").contains("onerror=").contains("javascript:");
+        // Nothing of it became markup or ran.
+        assertThat(browser.findElements(By.cssSelector("#cards script"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#cards img"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#cards [onerror]"))).isEmpty();
+        for (WebElement link : browser.findElements(By.cssSelector("#cards a"))) {
+            assertThat(link.getAttribute("href")).as("a link in a card").matches("https?://.+");
+        }
+        assertThat(js("return typeof window.__xss")).isEqualTo("undefined");
+        assertThatThrownBy(() -> browser.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
+        assertThat(browserConsoleProblems()).as("CSP refusals and script errors in the browser console").isEmpty();
+
+        // Behind the sanitiser, the policy: an inline script that did reach the page would be refused
+        // (and reported where the checks above look).
+        js("const s = document.createElement('script'); s.textContent = \"window.__xss = 'inline'\"; document.body.append(s);");
+        assertThat(js("return typeof window.__xss")).isEqualTo("undefined");
+        wait.until(d -> browserConsoleProblems().stream().anyMatch(m -> m.contains("Content Security Policy")));
+    }
+
+    @Test
+    void theConsoleAndItsWebjarsAreServedUnderAStrictContentSecurityPolicy() {
+        Http.Response page = Http.get(base() + "/console/", null);
+        assertThat(page.status()).isEqualTo(200);
+        String csp = page.header("Content-Security-Policy");
+        assertThat(csp).contains("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'")
+                .doesNotContain("unsafe-inline", "unsafe-eval");
+        assertThat(page.header("X-Content-Type-Options")).isEqualTo("nosniff");
+        for (String webjar : List.of("/webjars/markdown-it/dist/markdown-it.min.js", "/webjars/dompurify/dist/purify.min.js",
+                "/webjars/codemirror__view/dist/index.js")) {
+            Http.Response script = Http.get(base() + webjar, null);
+            assertThat(script.status()).as(webjar).isEqualTo(200);
+            assertThat(script.header("Content-Type")).as(webjar).contains("javascript");
+            assertThat(script.header("X-Content-Type-Options")).as(webjar).isEqualTo("nosniff");
+            assertThat(script.header("Content-Security-Policy")).as(webjar).isEqualTo(csp);
+        }
+    }
+
+    /**
+     * SEVERE browser-console entries: CSP refusals, script errors, failed loads. Except the console
+     * API's 401s before the token is typed: the page asks, and shows "Sign-in needed".
+     */
+    private List<String> browserConsoleProblems() {
+        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage)
+                .filter(message -> !(message.contains("/console/api/") && message.contains("status of 401")))
+                .toList();
+    }
+
+    /** An element inside the CodeMirror editor (in the shadow root of #editor). */
+    private WebElement inEditor(String css) {
+        return wait.until(d -> d.findElement(By.id("editor")).getShadowRoot().findElements(By.cssSelector(css)).stream()
+                .findFirst().orElse(null));
+    }
+
+    private static final String EDITOR_VIEW = "const done = arguments[arguments.length - 1];"
+            + " import('@codemirror/view').then(({EditorView}) => {"
+            + " const view = EditorView.findFromDOM(document.getElementById('editor').shadowRoot.querySelector('.cm-editor'));";
+
+    private String editorText() {
+        return (String) ((JavascriptExecutor) browser).executeAsyncScript(EDITOR_VIEW + " done(view.state.doc.toString()); });");
+    }
+
+    /** Replaces the whole text as one edit (as a paste over everything would), through CodeMirror's API. */
     private void setEditor(String text) {
-        js("const e = document.getElementById('editor'); e.value = arguments[0]; e.dispatchEvent(new Event('input', {bubbles: true}));", text);
+        ((JavascriptExecutor) browser).executeAsyncScript(EDITOR_VIEW
+                + " view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: arguments[0]}}); done(); });", text);
     }
 
     private Object js(String script, Object... args) {
