@@ -49,7 +49,8 @@ public class CdsServicesController {
         this.events = events;
     }
 
-    @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
+    // "/cds-services/" too: clients that append a slash to the base get discovery, not a 404.
+    @GetMapping(value = {"", "/"}, produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> discovery() {
         try {
             CdsServicesJson services = discovery.build(hooks.rules(), catalog);
@@ -59,7 +60,7 @@ public class CdsServicesController {
         }
     }
 
-    @PostMapping("/{serviceId}")
+    @PostMapping({"/{serviceId}", "/{serviceId}/"})
     public ResponseEntity<String> call(@PathVariable String serviceId, HttpServletRequest http) {
         long started = System.nanoTime();
         HookOutcome outcome = null;
@@ -76,7 +77,8 @@ public class CdsServicesController {
         } catch (UnknownServiceException e) {
             response = outcomes.response(404, "not-found", e.getMessage(), null);
         } catch (DataUnavailableException e) {
-            response = outcomes.response(412, "incomplete", e.getMessage(), "prefetch." + e.prefetchKey());
+            response = outcomes.responseNaming(412, "incomplete", e.getMessage(),
+                    e.prefetchKeys().stream().map(key -> "prefetch." + key).toList());
         } catch (RulesNotReadyException e) {
             response = outcomes.response(503, "transient", e.getMessage(), null);
         } catch (RuntimeException e) {
