@@ -295,6 +295,35 @@ class CdsClientKeysTest {
     }
 
     @Test
+    void theSpecificationsExampleTokenIsCheckedWithItsExampleKeyAndAFreshOneLikeItIsAccepted() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode example;
+        try (var in = getClass().getResourceAsStream("/cds-hooks-spec/jwt-example.json")) {
+            example = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+        }
+        String iss = example.path("payload").path("iss").asText();
+        String aud = example.path("payload").path("aud").asText();
+        // The example's public set registered inline; its jku (fhir-ehr.example.com) is not allow-listed, so never fetched.
+        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
+                Duration.ofSeconds(10), issuer(iss, null, null, example.path("publicJwks").toString())));
+        try {
+            verifier.verify("Bearer " + example.path("token").asText(), List.of(aud));
+            throw new AssertionError("a token that expired in 2015 was accepted");
+        } catch (CdsJwtVerifier.Refusal refused) {
+            assertThat(refused.reason()).as("the signature verifies; the example token is long expired")
+                    .isEqualTo(CdsJwtVerifier.Reason.EXPIRED);
+        }
+        ECKey privateKey = ECKey.parse(example.path("privateJwk").toString());
+        JWSHeader header = JWSHeader.parse(example.path("header").toString());
+        Instant now = Instant.now();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(iss).audience(aud).issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(300))).jwtID(UUID.randomUUID().toString())
+                .claim("tenant", example.path("payload").path("tenant").asText()).build();
+        SignedJWT fresh = new SignedJWT(header, claims);
+        fresh.sign(new ECDSASigner(privateKey));
+        assertThat(verifier.verify("Bearer " + fresh.serialize(), List.of(aud)).issuer()).isEqualTo(iss);
+    }
+
+    @Test
     void startUpNamesTheIssuerOfEveryBadRegistration() throws Exception {
         Path notJwks = temp.resolve("not-jwks.json");
         Files.writeString(notJwks, "{\"kty\": \"EC\"}");
