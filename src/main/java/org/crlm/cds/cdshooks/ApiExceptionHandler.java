@@ -45,7 +45,8 @@ public class ApiExceptionHandler {
             return outcomes.response(404, "not-found", e.getMessage(), null);
         }
         if (e instanceof DataUnavailableException r) {
-            return outcomes.response(412, "incomplete", r.getMessage(), "prefetch." + r.prefetchKey());
+            return outcomes.responseNaming(412, "incomplete", r.getMessage(),
+                    r.prefetchKeys().stream().map(key -> "prefetch." + key).toList());
         }
         if (e instanceof RulesNotReadyException) {
             return outcomes.response(503, "transient", e.getMessage(), null);

@@ -46,13 +46,14 @@ public class CdsServicesController {
         this.events = events;
     }
 
-    @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
+    // "/cds-services/" too: clients that append a slash to the base get discovery, not a 404.
+    @GetMapping(value = {"", "/"}, produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> discovery() {
         CdsServicesJson services = discovery.build(hooks.rules(), catalog);
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(services));
     }
 
-    @PostMapping("/{serviceId}")
+    @PostMapping({"/{serviceId}", "/{serviceId}/"})
     public ResponseEntity<String> call(@PathVariable String serviceId, HttpServletRequest http) {
         long started = System.nanoTime();
         JsonNode body = null;

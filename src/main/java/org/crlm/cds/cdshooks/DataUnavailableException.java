@@ -3,14 +3,24 @@ package org.crlm.cds.cdshooks;
 /** Data the rules need could not be had from prefetch, the EHR's FHIR server or the local store: 412. */
 public class DataUnavailableException extends RuntimeException {
 
-    private final String prefetchKey;
+    private final java.util.List<String> prefetchKeys;
 
     public DataUnavailableException(String prefetchKey, String message) {
-        super(message);
-        this.prefetchKey = prefetchKey;
+        this(java.util.List.of(prefetchKey), message);
     }
 
+    /** Several keys are missing at once; the message names them all. */
+    public DataUnavailableException(java.util.List<String> prefetchKeys, String message) {
+        super(message);
+        this.prefetchKeys = java.util.List.copyOf(prefetchKeys);
+    }
+
+    /** The first missing key (the OperationOutcome's expression). */
     public String prefetchKey() {
-        return prefetchKey;
+        return prefetchKeys.get(0);
+    }
+
+    public java.util.List<String> prefetchKeys() {
+        return prefetchKeys;
     }
 }

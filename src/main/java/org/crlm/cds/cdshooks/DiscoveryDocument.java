@@ -8,7 +8,10 @@ import java.util.Map;
 import org.crlm.cds.rules.RuleSet;
 import org.springframework.stereotype.Component;
 
-/** The discovery response: every service of the rules in service, with its prefetch templates. */
+/**
+ * The discovery response: every service of the rules in service, with its prefetch templates
+ * and an extension stating the FHIR version it reads (R4).
+ */
 @Component
 public class DiscoveryDocument {
 
@@ -27,6 +30,7 @@ public class DiscoveryDocument {
             descriptor.setTitle(service.title());
             descriptor.setDescription(service.description());
             descriptor.setUsageRequirements(service.usageRequirements());
+            descriptor.setExtension(new FhirVersionExtension());
             for (Map.Entry<String, String> template : service.prefetch().entrySet()) {
                 descriptor.addPrefetch(template.getKey(), properties.advertiseExpandedCodes()
                         ? PrefetchTemplates.expandValueSets(template.getValue(), rules) : template.getValue());

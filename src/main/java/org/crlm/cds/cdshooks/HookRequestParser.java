@@ -131,7 +131,7 @@ public class HookRequestParser {
         try {
             bundle = fhirJson.read(node, Bundle.class);
         } catch (DataFormatException e) {
-            throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders is not a valid FHIR R4 Bundle");
+            throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders is not a valid FHIR R4 Bundle: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
         }
         int n = 0;
         for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {

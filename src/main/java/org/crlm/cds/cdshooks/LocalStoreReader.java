@@ -15,8 +15,8 @@ import org.hl7.fhir.r4.model.IdType;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs a prefetch query against this server's own JPA store (used when the request names no
- * fhirServer: the service is hosted in the FHIR server that holds the record). A query that
+ * Runs a prefetch query against this server's own JPA store (used only where that store is the
+ * patient's record: see {@link PatientRecordProperties}). A query that
  * matches more than the configured maximum is refused rather than silently cut short.
  */
 @Component
@@ -33,6 +33,21 @@ public class LocalStoreReader {
         this.matchUrlService = matchUrlService;
         this.fhirContext = fhirContext;
         this.properties = properties;
+    }
+
+    /** Whether this server's store holds the patient (a local record answers for no one else). */
+    public boolean hasPatient(String patientId) {
+        if (patientId == null || patientId.isBlank()) {
+            return false;
+        }
+        try {
+            daoRegistry.getResourceDao("Patient").read(new IdType("Patient", patientId), new SystemRequestDetails());
+            return true;
+        } catch (ResourceNotFoundException | ResourceGoneException | IllegalArgumentException e) {
+            return false;
+        } catch (BaseServerResponseException e) {
+            return false;
+        }
     }
 
     public List<IBaseResource> read(String key, String relativeQuery) {

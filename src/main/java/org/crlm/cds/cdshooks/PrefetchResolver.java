@@ -30,8 +30,12 @@ import org.springframework.stereotype.Component;
  *       or a paginated result counts as not provided;</li>
  *   <li>what is not provided, from the request's fhirServer with its token, when that server
  *       is allow-listed;</li>
- *   <li>with no fhirServer in the request, from this server's own JPA store;</li>
- *   <li>else 412 ({@link DataUnavailableException}).</li>
+ *   <li>from this server's own JPA store, only where it is the patient's record: with no
+ *       fhirServer in the request when {@code crlm.cds.local-store-is-patient-record} is on, or
+ *       when the fhirServer is this server's own /fhir ({@link OwnFhirServer}, demo); and only
+ *       for a patient the store knows;</li>
+ *   <li>else 412 ({@link DataUnavailableException}) naming the missing keys: an empty or
+ *       foreign store never stands in for the patient's record.</li>
  * </ol>
  * The hook's draft orders join the result last, replacing stored copies with the same id.
  * Several missing queries run side by side ({@code crlm.cds.fetch-threads}), so a call without
@@ -43,13 +47,17 @@ public class PrefetchResolver {
     private final FhirJsonReader fhirJson;
     private final RemoteFhirReader remote;
     private final LocalStoreReader local;
+    private final OwnFhirServer ownFhirServer;
+    private final PatientRecordProperties patientRecord;
     private final ExecutorService fetchers;
 
     public PrefetchResolver(FhirJsonReader fhirJson, RemoteFhirReader remote, LocalStoreReader local,
-            CdsHooksProperties properties) {
+            OwnFhirServer ownFhirServer, PatientRecordProperties patientRecord, CdsHooksProperties properties) {
         this.fhirJson = fhirJson;
         this.remote = remote;
         this.local = local;
+        this.ownFhirServer = ownFhirServer;
+        this.patientRecord = patientRecord;
         this.fetchers = properties.fetchThreads() <= 0 ? null : fetchPool(properties.fetchThreads());
     }
 
@@ -57,6 +65,7 @@ public class PrefetchResolver {
         Map<String, List<IBaseResource>> byKey = new LinkedHashMap<>();
         Map<String, PatientRecord.Source> sources = new LinkedHashMap<>();
         Map<String, String> missing = new LinkedHashMap<>();
+        boolean fromRemote = request.fhirServer() != null && !ownFhirServer.is(request.fhirServer());
         for (Map.Entry<String, String> template : service.prefetch().entrySet()) {
             String key = template.getKey();
             JsonNode sent = request.prefetch().get(key);
@@ -74,10 +83,13 @@ public class PrefetchResolver {
                     request.context()).orElseThrow(() -> new DataUnavailableException(key,
                     "Prefetch '" + key + "' was not provided and its query needs a context value this request lacks"));
             missing.put(key, query);
-            sources.put(key, request.fhirServer() != null ? PatientRecord.Source.FHIR_SERVER : PatientRecord.Source.LOCAL_STORE);
+            sources.put(key, fromRemote ? PatientRecord.Source.FHIR_SERVER : PatientRecord.Source.LOCAL_STORE);
             byKey.put(key, List.of()); // keeps the template order
         }
-        byKey.putAll(fetch(missing, request));
+        if (!missing.isEmpty() && !fromRemote) {
+            checkLocalStoreIsTheRecord(new ArrayList<>(missing.keySet()), request);
+        }
+        byKey.putAll(fetch(missing, request, fromRemote));
         List<IBaseResource> resources = new ArrayList<>();
         byKey.values().forEach(resources::addAll);
         if (request.context().draftOrders() != null) {
@@ -86,11 +98,25 @@ public class PrefetchResolver {
         return new PatientRecord(resources, sources);
     }
 
+    /** Missing data may come from the local store only where it is the patient's record, and only for a patient it knows. */
+    private void checkLocalStoreIsTheRecord(List<String> keys, HookRequest request) {
+        if (request.fhirServer() == null && !patientRecord.localStoreIsPatientRecord()) {
+            throw new DataUnavailableException(keys, "Prefetch not provided for " + String.join(", ", keys)
+                    + ", and no fhirServer to fetch it from: send these prefetch keys, or a fhirServer on this service's allow-list"
+                    + " (this server's own FHIR store is not the patient's record here)");
+        }
+        if (!local.hasPatient(request.context().patientId())) {
+            throw new DataUnavailableException(keys, "Prefetch not provided for " + String.join(", ", keys)
+                    + ", and this server's FHIR store has no Patient with the context's patientId: send these prefetch keys,"
+                    + " or a fhirServer on this service's allow-list");
+        }
+    }
+
     /** Runs the missing queries, side by side when there are several; the first failure (in key order) wins. */
-    private Map<String, List<IBaseResource>> fetch(Map<String, String> missing, HookRequest request) {
+    private Map<String, List<IBaseResource>> fetch(Map<String, String> missing, HookRequest request, boolean fromRemote) {
         Map<String, List<IBaseResource>> fetched = new LinkedHashMap<>();
         if (missing.size() <= 1 || fetchers == null) {
-            missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request)));
+            missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request, fromRemote)));
             return fetched;
         }
         Map<String, String> mdc = MDC.getCopyOfContextMap();
@@ -100,7 +126,7 @@ public class PrefetchResolver {
                 MDC.setContextMap(mdc);
             }
             try {
-                return fetchOne(key, query, request);
+                return fetchOne(key, query, request, fromRemote);
             } finally {
                 MDC.clear();
             }
@@ -126,8 +152,8 @@ public class PrefetchResolver {
         return fetched;
     }
 
-    private List<IBaseResource> fetchOne(String key, String query, HookRequest request) {
-        return request.fhirServer() != null
+    private List<IBaseResource> fetchOne(String key, String query, HookRequest request, boolean fromRemote) {
+        return fromRemote
                 ? remote.read(key, request.fhirServer(), request.fhirAuthorization(), query)
                 : local.read(key, query);
     }
@@ -158,7 +184,8 @@ public class PrefetchResolver {
         try {
             resource = fhirJson.read(sent);
         } catch (DataFormatException e) {
-            throw new InvalidHookRequestException("prefetch." + key, "prefetch." + key + " is not a valid FHIR R4 resource");
+            throw new InvalidHookRequestException("prefetch." + key, "prefetch." + key
+                    + " is not a valid FHIR R4 resource: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
         }
         if (resource instanceof OperationOutcome) {
             return null;

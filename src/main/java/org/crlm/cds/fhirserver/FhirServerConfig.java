@@ -59,6 +59,9 @@ public class FhirServerConfig {
         // local-store prefetch reads, which then saw part of a large record without any signal.
         // Page sizes of the REST API are bounded by the paging provider instead.
         settings.setExpungeEnabled(false);
+        // HAPI reuses a search's cached result for a minute by default: a client that writes a
+        // result and then searches would get the record as it was before. Every search runs anew.
+        settings.setReuseCachedSearchResultsForMillis(null);
         return settings;
     }
 

@@ -30,6 +30,7 @@ public class CorrelationIdFilter extends OncePerRequestFilter {
             id = UUID.randomUUID().toString();
         }
         MDC.put(RequestAttributes.CORRELATION_ID, id);
+        request.setAttribute(RequestAttributes.CORRELATION_ID, id); // for the error page, dispatched after this filter
         response.setHeader(HEADER, id);
         try {
             chain.doFilter(request, response);

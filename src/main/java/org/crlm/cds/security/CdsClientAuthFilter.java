@@ -46,6 +46,7 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
             request.setAttribute(RequestAttributes.CLIENT_ISSUER, client.issuer());
         } catch (CdsJwtVerifier.Refusal refusal) {
             meters.counter("cds.jwt.refusals", "reason", refusal.reason().name()).increment();
+            request.setAttribute(RequestAttributes.REFUSAL_REASON, "jwt " + refusal.reason().name());
             log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), refusal.issuer(),
                     refusal.kid(), request.getRequestURI());
             response.setStatus(401);

@@ -16,8 +16,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param algorithms        accepted JWS algorithms; never none or HMAC
  * @param maxLifetime       longest accepted exp - iat (Epic issues 15-minute tokens)
  * @param clockSkew         tolerance on exp, iat and nbf
- * @param keyCacheTtl       how long a fetched JWKS is used before it is fetched again
- * @param keyRefetchInterval least time between two fetches of one JWKS for an unknown kid
+ * @param keyCacheTtl       how long a fetched JWKS is used when its response states no lifetime (Cache-Control max-age)
+ * @param keyCacheMinTtl    shortest lifetime granted to a fetched JWKS, whatever its Cache-Control says (no-cache included)
+ * @param keyCacheMaxTtl    longest lifetime granted to a fetched JWKS: a key removed from a JWKS URL stops verifying within this
+ * @param keyFileCheckInterval how often a JWKS file is checked for a change: a key removed from a file stops verifying within this
+ * @param keyRefetchInterval least time between two early fetches of one JWKS for an unknown kid
  * @param issuers           the trusted EHRs
  */
 @ConfigurationProperties("crlm.security.cds-client")
@@ -27,19 +30,24 @@ public record CdsClientProperties(
         @DefaultValue({"RS384", "ES384"}) List<String> algorithms,
         @DefaultValue("15m") Duration maxLifetime,
         @DefaultValue("60s") Duration clockSkew,
-        @DefaultValue("1h") Duration keyCacheTtl,
+        @DefaultValue("5m") Duration keyCacheTtl,
+        @DefaultValue("30s") Duration keyCacheMinTtl,
+        @DefaultValue("15m") Duration keyCacheMaxTtl,
+        @DefaultValue("10s") Duration keyFileCheckInterval,
         @DefaultValue("30s") Duration keyRefetchInterval,
         @DefaultValue List<Issuer> issuers) {
 
     /**
-     * A trusted CDS client (EHR). Give its keys one way: a JWKS URL, a JWKS file (sites behind
-     * firewalls register keys offline), or the JWKS inline.
+     * A trusted CDS client (EHR). Register its keys at most one way (a JWKS URL, a JWKS file for
+     * sites behind firewalls, or the JWKS inline), and/or the {@code jku} URLs its tokens may name.
+     * A token's {@code jku} on the allow-list is fetched and its keys used; a {@code jku} not on it
+     * is never fetched (SMART Backend Services), and the registered keys decide.
      *
      * @param iss        the exact {@code iss} claim
      * @param jwksUrl    where its JWK Set is published
      * @param jwksFile   a JWK Set file
      * @param jwks       a JWK Set as JSON text
-     * @param allowedJku {@code jku} header values honoured for this issuer (exact URLs); others are refused
+     * @param allowedJku {@code jku} header values fetched for this issuer (exact URLs); others are ignored
      */
     public record Issuer(String iss, String jwksUrl, Path jwksFile, String jwks, @DefaultValue List<String> allowedJku) {
     }

@@ -17,6 +17,7 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
@@ -29,8 +30,10 @@ import org.springframework.stereotype.Component;
 
 /**
  * Verifies the JWT a CDS client (EHR) sends with every call, per CDS Hooks 2.0: signature by
- * a trusted issuer's key (selected by kid; {@code jku} only when allow-listed for that
- * issuer), an accepted algorithm (never none or HMAC), {@code aud} equal to the URL called,
+ * a trusted issuer's key, selected by kid from the JWKS its {@code jku} names when that URL is
+ * on the issuer's allow-list, else (and also) from the issuer's registered keys; a {@code jku}
+ * not on the allow-list is never fetched (SMART Backend Services) and leaves the decision to
+ * the registered keys. Then an accepted algorithm (never none or HMAC), {@code aud} equal to the URL called,
  * {@code exp}/{@code iat}/{@code nbf} with bounded lifetime and skew, and a {@code jti} never
  * seen before (recorded last, so a refused token leaves no trace).
  */
@@ -81,7 +84,7 @@ public class CdsJwtVerifier {
     private final Set<JWSAlgorithm> algorithms;
     private final Map<String, KeySource> issuerKeys = new HashMap<>();
     private final Map<String, CdsClientProperties.Issuer> issuers = new HashMap<>();
-    private final Map<String, KeySource> jkuKeys = new ConcurrentHashMap<>();
+    private final Map<String, KeySource> jkuKeys = new HashMap<>();
     private final Map<JWK, JWSVerifier> verifiers = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
@@ -101,23 +104,34 @@ public class CdsJwtVerifier {
                 throw new IllegalStateException("crlm.security.cds-client.algorithms may only list RSA or EC signatures, not " + alg);
             }
         }
+        KeySource.Freshness freshness = KeySource.Freshness.of(properties);
         for (CdsClientProperties.Issuer issuer : properties.issuers()) {
-            issuers.put(issuer.iss(), issuer);
-            issuerKeys.put(issuer.iss(), keySource(issuer));
+            try {
+                issuers.put(issuer.iss(), issuer);
+                KeySource registered = keySource(issuer, freshness);
+                if (registered != null) {
+                    issuerKeys.put(issuer.iss(), registered);
+                }
+                for (String jku : issuer.allowedJku()) {
+                    jkuKeys.computeIfAbsent(jku, u -> KeySource.url(u, freshness, http, clock));
+                }
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("CDS client issuer " + issuer.iss() + ": " + e.getMessage(), e);
+            }
         }
     }
 
-    private KeySource keySource(CdsClientProperties.Issuer issuer) {
+    /** The issuer's registered keys; null when it has only allow-listed jku URLs. */
+    private KeySource keySource(CdsClientProperties.Issuer issuer, KeySource.Freshness freshness) {
         if (issuer.jwks() != null && !issuer.jwks().isBlank()) {
             return KeySource.inline(issuer.jwks());
         }
         if (issuer.jwksFile() != null) {
-            return KeySource.file(issuer.jwksFile(), properties.keyRefetchInterval());
+            return KeySource.file(issuer.jwksFile(), freshness, clock);
         }
         if (issuer.jwksUrl() != null && !issuer.jwksUrl().isBlank()) {
-            return KeySource.url(issuer.jwksUrl(), properties.keyCacheTtl(), properties.keyRefetchInterval(), http);
+            return KeySource.url(issuer.jwksUrl(), freshness, http, clock);
         }
-        // Only jku-published keys for this issuer.
         return null;
     }
 
@@ -130,7 +144,9 @@ public class CdsJwtVerifier {
      */
     public int preloadKeys() {
         int ready = 0;
-        for (KeySource source : issuerKeys.values()) {
+        List<KeySource> sources = new ArrayList<>(issuerKeys.values());
+        sources.addAll(jkuKeys.values());
+        for (KeySource source : sources) {
             source.preload();
             for (JWK key : source.currentKeys()) {
                 if (key instanceof RSAKey || key instanceof ECKey) {
@@ -178,22 +194,37 @@ public class CdsJwtVerifier {
         if (trusted == null) {
             throw new Refusal(Reason.UNTRUSTED_ISSUER, issuer, kid);
         }
-        KeySource keys;
+        List<KeySource> candidates = new ArrayList<>(2);
+        boolean jkuIgnored = false;
         if (header.getJWKURL() != null) {
-            String jku = header.getJWKURL().toString();
-            if (!trusted.allowedJku().contains(jku)) {
-                throw new Refusal(Reason.JKU_NOT_ALLOWED, issuer, kid);
+            KeySource published = trusted.allowedJku().contains(header.getJWKURL().toString())
+                    ? jkuKeys.get(header.getJWKURL().toString()) : null;
+            if (published != null) {
+                candidates.add(published);
+            } else {
+                jkuIgnored = true; // never fetched: the registered keys decide
             }
-            keys = jkuKeys.computeIfAbsent(jku, u -> KeySource.url(u, properties.keyCacheTtl(), properties.keyRefetchInterval(), http));
-        } else {
-            keys = issuerKeys.get(issuer);
         }
-        JWK key = keys == null ? null : keys.key(kid).orElse(null);
-        if (key == null) {
-            throw new Refusal(Reason.UNKNOWN_KEY, issuer, kid);
+        KeySource registered = issuerKeys.get(issuer);
+        if (registered != null) {
+            candidates.add(registered);
         }
-        if (!signatureValid(jwt, key)) {
-            throw new Refusal(Reason.BAD_SIGNATURE, issuer, kid);
+        boolean keyFound = false;
+        boolean verified = false;
+        for (KeySource candidate : candidates) {
+            JWK key = candidate.key(kid).orElse(null);
+            if (key != null) {
+                keyFound = true;
+                if (signatureValid(jwt, key)) {
+                    verified = true;
+                    break;
+                }
+            }
+        }
+        if (!verified) {
+            Reason reason = keyFound ? Reason.BAD_SIGNATURE
+                    : jkuIgnored && registered == null ? Reason.JKU_NOT_ALLOWED : Reason.UNKNOWN_KEY;
+            throw new Refusal(reason, issuer, kid);
         }
         checkClaims(claims, acceptedAudiences, issuer, kid);
         String jti = claims.getJWTID();

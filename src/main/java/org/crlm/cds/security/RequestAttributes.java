@@ -8,6 +8,11 @@ public final class RequestAttributes {
     /** The correlation id of the call (MDC key and response header X-Correlation-Id). */
     public static final String CORRELATION_ID = "correlationId";
 
+    /** Why the call was refused or failed, for the call log: a reason code, never client data or a message. */
+    public static final String REFUSAL_REASON = "crlm.cds.refusalReason";
+    /** The rule ids of the cards a hook call answered with, or the feedback items referred to, for the call log. */
+    public static final String RULE_IDS = "crlm.cds.ruleIds";
+
     private RequestAttributes() {
     }
 }

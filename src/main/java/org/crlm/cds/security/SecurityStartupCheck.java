@@ -3,6 +3,8 @@ package org.crlm.cds.security;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -15,8 +17,10 @@ import org.springframework.core.env.Environment;
 /**
  * Refuses to start an unsafe configuration before anything heavy starts (it runs before any
  * bean is created, so before the FHIR server and the web server): outside the demo
- * profile the CDS client JWT check must be on with at least one trusted issuer; with the
- * check off (demo only) the server must listen on the loopback address only.
+ * profile the CDS client JWT check must be on with at least one trusted issuer; every issuer
+ * must be registered with keys (a JWKS URL, file or inline set) and/or allowed {@code jku} URLs,
+ * and an error names the issuer; with the check off (demo only) the server must listen on the
+ * loopback address only.
  */
 public class SecurityStartupCheck implements BeanFactoryPostProcessor, EnvironmentAware {
 
@@ -46,6 +50,7 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
                     + "crlm.security.cds-client.issuers (iss plus jwks-url, jwks-file or jwks); see README, Security. "
                     + "Only the demo profile may run with crlm.security.cds-client.enabled=false.");
         }
+        checkIssuers(issuers);
         if (!jwtOn && !demo) {
             throw new IllegalStateException("Refusing to start: crlm.security.cds-client.enabled=false is only allowed in the demo profile");
         }
@@ -66,6 +71,81 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
                         + "must listen on 127.0.0.1 only, not " + (address == null ? "all addresses" : address));
             }
         }
+    }
+
+    /** Each issuer: an iss, registered once, keys given at most one way or allowed jku URLs, readable files, http(s) URLs. */
+    static void checkIssuers(List<CdsClientProperties.Issuer> issuers) {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < issuers.size(); i++) {
+            CdsClientProperties.Issuer issuer = issuers.get(i);
+            String name = "crlm.security.cds-client.issuers[" + i + "]";
+            if (isBlank(issuer.iss())) {
+                throw refusal(name + " has no iss: set the exact iss claim the EHR's tokens carry");
+            }
+            name += " (iss " + issuer.iss() + ")";
+            if (!seen.add(issuer.iss())) {
+                throw refusal(name + " is registered twice; keep one entry per issuer");
+            }
+            int ways = (isBlank(issuer.jwksUrl()) ? 0 : 1) + (issuer.jwksFile() == null ? 0 : 1) + (isBlank(issuer.jwks()) ? 0 : 1);
+            if (ways == 0 && issuer.allowedJku().isEmpty()) {
+                throw refusal(name + " has no keys: give jwks-url, jwks-file or jwks, and/or the allowed-jku URLs its tokens name");
+            }
+            if (ways > 1) {
+                throw refusal(name + " gives its keys more than one way (jwks-url, jwks-file, jwks): keep one");
+            }
+            if (issuer.jwksFile() != null) {
+                checkJwks(name + " jwks-file " + issuer.jwksFile(), () -> java.nio.file.Files.readString(issuer.jwksFile()));
+            }
+            if (!isBlank(issuer.jwks())) {
+                checkJwks(name + " jwks", issuer::jwks);
+            }
+            if (!isBlank(issuer.jwksUrl())) {
+                checkUrl(name + " jwks-url", issuer.jwksUrl());
+            }
+            for (String jku : issuer.allowedJku()) {
+                checkUrl(name + " allowed-jku", jku);
+            }
+        }
+    }
+
+    private interface Text {
+        String read() throws java.io.IOException;
+    }
+
+    private static void checkJwks(String what, Text text) {
+        com.nimbusds.jose.jwk.JWKSet set;
+        try {
+            set = com.nimbusds.jose.jwk.JWKSet.parse(text.read());
+        } catch (java.io.IOException e) {
+            throw refusal(what + " cannot be read: " + e.getClass().getSimpleName() + " " + e.getMessage());
+        } catch (java.text.ParseException e) {
+            throw refusal(what + " is not a JWK Set: " + e.getMessage());
+        }
+        if (set.getKeys().isEmpty()) {
+            throw refusal(what + " holds no keys");
+        }
+    }
+
+    private static void checkUrl(String what, String url) {
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(url.trim());
+        } catch (IllegalArgumentException e) {
+            throw refusal(what + " is not a URL: " + url);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!(scheme.equals("https") || scheme.equals("http")) || uri.getHost() == null || uri.getUserInfo() != null
+                || uri.getFragment() != null) {
+            throw refusal(what + " must be an absolute https URL, not " + url);
+        }
+    }
+
+    private static IllegalStateException refusal(String message) {
+        return new IllegalStateException("Refusing to start: " + message + " (see README, Connecting an EHR)");
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static boolean isLoopback(String address) {

@@ -116,6 +116,8 @@ public final class BenchmarkSuite {
                 "--spring.profiles.active=bench",
                 "--crlm.data-dir=" + out.resolve("data-" + port).toAbsolutePath(),
                 "--crlm.knowledge.load-demo-data=true",
+                // The no-prefetch scenarios read the record from this server's own store.
+                "--crlm.cds.local-store-is-patient-record=true",
                 "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
                 "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--crlm.security.cds-client.max-lifetime=60m",

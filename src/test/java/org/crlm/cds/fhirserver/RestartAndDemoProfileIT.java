@@ -33,7 +33,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The one-command demo (profile demo, embedded H2 file): readiness comes only after the rules
- * are loaded and warm; it listens on 127.0.0.1 only and says it runs unauthenticated; data
+ * are loaded and warm; it listens on 127.0.0.1 only and says it runs unauthenticated; it takes
+ * its own /fhir as a client's fhirServer and refuses a patient it does not hold (412); data
  * survives a restart; loading the repository a second time creates nothing new.
  */
 @ExtendWith(OutputCaptureExtension.class)
@@ -76,6 +77,34 @@ class RestartAndDemoProfileIT {
                      "context": {"userId": "Practitioner/demo", "patientId": "crlm-demo-01"}}""", null);
             assertThat(hook.status()).isEqualTo(200);
             assertThat(hook.body()).contains("\"R8\"");
+
+            // The demo accepts its own /fhir as fhirServer, as a client on this machine addresses
+            // it (the CDS Hooks Sandbox always sends one), and reads those queries from its store.
+            for (String self : List.of(base + "/fhir", "http://localhost:" + port + "/fhir/")) {
+                Http.Response viaSelf = Http.postJson(base + "/cds-services/crlm-ablation-patient-view", """
+                        {"hook": "patient-view", "hookInstance": "%s", "fhirServer": "%s",
+                         "fhirAuthorization": {"access_token": "opaque", "token_type": "Bearer", "expires_in": 300,
+                                               "scope": "patient/*.read", "subject": "crlm-cds"},
+                         "context": {"userId": "Practitioner/demo", "patientId": "crlm-demo-01"}}"""
+                        .formatted(java.util.UUID.randomUUID(), self), null);
+                assertThat(viaSelf.status()).as(self + ": " + viaSelf.body()).isEqualTo(200);
+                assertThat(viaSelf.body()).contains("\"R8\"");
+            }
+            // Another port on this machine is not this server: the allow-list decides.
+            Http.Response other = Http.postJson(base + "/cds-services/crlm-ablation-patient-view", """
+                    {"hook": "patient-view", "hookInstance": "%s", "fhirServer": "http://127.0.0.1:%d/fhir",
+                     "context": {"userId": "Practitioner/demo", "patientId": "crlm-demo-01"}}"""
+                    .formatted(java.util.UUID.randomUUID(), TestKeys.freePort()), null);
+            assertThat(other.status()).as(other.body()).isEqualTo(412);
+            assertThat(other.body()).contains("allow-list");
+            // A patient this store does not hold is 412, through its own /fhir or with no fhirServer.
+            for (String fhirServer : List.of("\"fhirServer\": \"" + base + "/fhir\",", "")) {
+                Http.Response unknown = Http.postJson(base + "/cds-services/crlm-ablation-patient-view", """
+                        {"hook": "patient-view", "hookInstance": "%s", %s
+                         "context": {"userId": "Practitioner/demo", "patientId": "1288992"}}"""
+                        .formatted(java.util.UUID.randomUUID(), fhirServer), null);
+                assertThat(unknown.status()).as(unknown.body()).isEqualTo(412);
+            }
 
             IGenericClient fhir = FhirClients.client(base + "/fhir", null);
             Patient patient = new Patient();

@@ -68,6 +68,21 @@ class StartupSafetyIT {
     }
 
     @Test
+    void anIssuerRegisteredWithoutKeysStopsStartUpNamingTheIssuer() {
+        assertThatThrownBy(() -> start("prod", "crlm.security.cds-client.issuers[0].iss=https://ehr.example/no-keys",
+                "spring.security.oauth2.resourceserver.jwt.jwk-set-uri=https://auth.example/jwks"))
+                .hasStackTraceContaining("iss https://ehr.example/no-keys").hasStackTraceContaining("has no keys");
+    }
+
+    @Test
+    void anIssuerWhoseJwksFileIsMissingStopsStartUpNamingTheIssuer() {
+        assertThatThrownBy(() -> start("prod", "crlm.security.cds-client.issuers[0].iss=https://ehr.example/file",
+                "crlm.security.cds-client.issuers[0].jwks-file=" + temp.resolve("absent-jwks.json"),
+                "spring.security.oauth2.resourceserver.jwt.jwk-set-uri=https://auth.example/jwks"))
+                .hasStackTraceContaining("iss https://ehr.example/file").hasStackTraceContaining("cannot be read");
+    }
+
+    @Test
     void outsideTheDemoProfileJwtChecksCannotBeSwitchedOff() {
         assertThatThrownBy(() -> start("prod", "crlm.security.cds-client.enabled=false",
                 "crlm.security.cds-client.issuers[0].iss=https://ehr.example",

@@ -77,6 +77,8 @@ class PostgresClusterIT {
                 "--spring.datasource.password=" + database.password,
                 "--crlm.knowledge.load-demo-data=true",
                 "--crlm.knowledge.sync-interval=1s",
+                // The EHR writes into these nodes: their store is the patient's record.
+                "--crlm.cds.local-store-is-patient-record=true",
                 "--crlm.security.cds-client.public-base-url=" + PUBLIC_BASE,
                 "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
                 "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",

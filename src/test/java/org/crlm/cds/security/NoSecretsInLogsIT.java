@@ -63,6 +63,13 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
             lines.add(line.toString());
         }
         assertThat(lines).as("something was logged while the suite ran").isNotEmpty();
+        // The call log: one line per CDS call, refusals with their reason, scanned like every other line below.
+        List<String> callLines = lines.stream().filter(l -> l.startsWith("CDS call: ")).toList();
+        assertThat(callLines.size()).as("one call-log line per CDS call").isGreaterThanOrEqualTo(RuleTestCase.all().size() + 26 + 3);
+        assertThat(callLines).anyMatch(l -> l.contains("status=401") && l.contains("reason=jwt BAD_SIGNATURE"));
+        assertThat(callLines).anyMatch(l -> l.contains("status=200") && l.contains("rules=R"));
+        assertThat(callLines).anyMatch(l -> l.contains("status=412") && l.contains("reason=incomplete at prefetch."));
+        assertThat(callLines).as("ids and codes only: no patient id").noneMatch(l -> l.contains("crlm-demo-") || l.contains("4711"));
         assertThat(secrets).hasSizeGreaterThan(100);
         assertThat(names).hasSizeGreaterThan(10);
         for (String line : lines) {
@@ -118,6 +125,11 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
                     .put("expires_in", 300).put("scope", "patient/*.read").put("subject", "crlm-cds");
             assertThat(cds.call("crlm-ablation-patient-view", request).status()).isEqualTo(200);
         }
+        ObjectNode unknownPatient = Http.JSON.createObjectNode();
+        unknownPatient.put("hook", "patient-view");
+        unknownPatient.put("hookInstance", java.util.UUID.randomUUID().toString());
+        unknownPatient.putObject("context").put("userId", "Practitioner/x").put("patientId", "no-such-patient-4711");
+        assertThat(cds.call("crlm-ablation-patient-view", unknownPatient).status()).isEqualTo(412);
         String forged = keys().signWith(keys().strangerKey, new com.nimbusds.jose.JWSHeader.Builder(
                 com.nimbusds.jose.JWSAlgorithm.RS384).keyID(keys().rsa.getKeyID()).build(),
                 org.crlm.cds.support.TestKeys.claims(base() + "/cds-services/crlm-ablation-patient-view",

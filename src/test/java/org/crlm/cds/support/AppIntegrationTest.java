@@ -48,6 +48,9 @@ public abstract class AppIntegrationTest {
         registry.add("crlm.security.cds-client.issuers[0].jwks-url", () -> keys.jwksBase() + "/ehr/jwks.json");
         registry.add("crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");
         registry.add("crlm.security.cds-client.issuers[0].allowed-jku[1]", () -> keys.jwksBase() + "/redirect/jwks.json");
+        // A sandbox-style client: keys registered as a file, tokens naming a jku that is not allow-listed.
+        registry.add("crlm.security.cds-client.issuers[1].iss", () -> TestKeys.SANDBOX_ISSUER);
+        registry.add("crlm.security.cds-client.issuers[1].jwks-file", keys.sandboxJwksFile::toString);
         registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
         registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");
         registry.add("crlm.security.outbound.allowed-fhir-servers[1]", () -> keys.jwksBase() + "/redirecting-fhir");

@@ -34,6 +34,7 @@ public final class TestKeys {
 
     public static final String CDS_ISSUER = "https://ehr.test.example/cds-client";
     public static final String FHIR_ISSUER = "https://auth.test.example";
+    public static final String SANDBOX_ISSUER = "https://sandbox.test.example";
     public static final String AUTHORING_SCOPE = "crlm/rules.write";
 
     private static final TestKeys INSTANCE = new TestKeys();
@@ -43,6 +44,11 @@ public final class TestKeys {
     public final RSAKey jkuKey;
     public final RSAKey fhirApiKey;
     public final RSAKey strangerKey;
+    /** A CDS Hooks Sandbox-style client: ES384, its public JWKS registered here as a file, its tokens naming a jku. */
+    public final ECKey sandboxKey;
+    public final java.nio.file.Path sandboxJwksFile;
+    /** How often the sandbox's published JWKS was fetched (it must never be: its jku is not allow-listed). */
+    public final java.util.concurrent.atomic.AtomicInteger sandboxJkuFetches = new java.util.concurrent.atomic.AtomicInteger();
     private final HttpServer jwksServer;
     public final int jwksPort;
     public final int appPort;
@@ -54,11 +60,23 @@ public final class TestKeys {
             jkuKey = new RSAKeyGenerator(2048).keyID("ehr-jku-1").generate();
             fhirApiKey = new RSAKeyGenerator(2048).keyID("fhir-api-1").generate();
             strangerKey = new RSAKeyGenerator(2048).keyID("ehr-rsa-1").generate();
+            sandboxKey = new ECKeyGenerator(Curve.P_384).keyID("sandbox-es384-1").generate();
+            sandboxJwksFile = java.nio.file.Path.of("target", "test-data", "sandbox-jwks-" + ProcessHandle.current().pid() + ".json")
+                    .toAbsolutePath();
+            java.nio.file.Files.createDirectories(sandboxJwksFile.getParent());
+            java.nio.file.Files.writeString(sandboxJwksFile, new JWKSet(sandboxKey.toPublicJWK()).toString(true));
             jwksServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             publish("/ehr/jwks.json", new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())));
             publish("/ehr/jku-jwks.json", new JWKSet(List.of(jkuKey.toPublicJWK())));
             publish("/other/jwks.json", new JWKSet(List.of(strangerKey.toPublicJWK())));
             publish("/auth/jwks.json", new JWKSet(List.of(fhirApiKey.toPublicJWK())));
+            byte[] sandboxSet = new JWKSet(sandboxKey.toPublicJWK()).toString(true).getBytes(StandardCharsets.UTF_8);
+            jwksServer.createContext("/sandbox/.well-known/jwks.json", exchange -> {
+                sandboxJkuFetches.incrementAndGet();
+                exchange.sendResponseHeaders(200, sandboxSet.length);
+                exchange.getResponseBody().write(sandboxSet);
+                exchange.close();
+            });
             jwksServer.createContext("/redirect/jwks.json", exchange -> {
                 exchange.getResponseHeaders().add("Location", jwksBase() + "/ehr/jku-jwks.json");
                 exchange.sendResponseHeaders(302, -1);
@@ -128,6 +146,21 @@ public final class TestKeys {
                     "ehr-jku-1".equals(kid) ? jkuKey : rsa);
             SignedJWT jwt = new SignedJWT(header.build(), claims.build());
             jwt.sign(signer);
+            return jwt.serialize();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A token as the CDS Hooks Sandbox sends it: ES384, kid, and its JWKS address in jku. */
+    public String sandboxJwt(String audience) {
+        try {
+            JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES384).type(JOSEObjectType.JWT).keyID(sandboxKey.getKeyID())
+                    .jwkURL(java.net.URI.create(jwksBase() + "/sandbox/.well-known/jwks.json")).build();
+            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(SANDBOX_ISSUER).audience(audience).issueTime(new Date())
+                    .expirationTime(Date.from(Instant.now().plusSeconds(300))).jwtID(UUID.randomUUID().toString()).build();
+            SignedJWT jwt = new SignedJWT(header, claims);
+            jwt.sign(new ECDSASigner(sandboxKey));
             return jwt.serialize();
         } catch (Exception e) {
             throw new IllegalStateException(e);
