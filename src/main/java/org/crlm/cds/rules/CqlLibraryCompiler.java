@@ -1,10 +1,15 @@
 package org.crlm.cds.rules;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,12 +41,32 @@ public final class CqlLibraryCompiler {
     private static final Pattern INCLUDE = Pattern.compile(
             "^\\s*include\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_]*))", Pattern.MULTILINE);
 
+    /** Enough for every library of a few rule sets in flight (service, console drafts). */
+    public static final int DEFAULT_CACHE_SIZE = 32;
+
     private final ModelManager modelManager = new ModelManager();
-    /** FHIRHelpers and other libraries that come with the translator, compiled once. */
+    /**
+     * FHIRHelpers and other libraries that come with the translator, compiled once. Bounded by
+     * what the translator bundles: a source that includes anything else fails to compile.
+     */
     private final Map<VersionedIdentifier, CompiledLibrary> bundledLibraries = new ConcurrentHashMap<>();
-    /** Compiled libraries by name|version|text hash, so an unchanged library is not translated twice. */
-    private final Map<String, CompiledLibrary> bySourceHash = new ConcurrentHashMap<>();
+    /**
+     * Compiled libraries by the SHA-256 of their source (and of the sources they include), so
+     * an unchanged library is not translated twice. Bounded: the console validates a draft at
+     * every pause in typing, and each draft would otherwise stay here for good.
+     */
+    private final Cache<String, CompiledLibrary> bySourceHash;
     private final AtomicLong translations = new AtomicLong();
+
+    public CqlLibraryCompiler() {
+        this(DEFAULT_CACHE_SIZE);
+    }
+
+    /** @param cacheSize how many compiled libraries to keep for reuse */
+    public CqlLibraryCompiler(int cacheSize) {
+        // Evictions run on the calling thread, so the bound holds when compile returns.
+        this.bySourceHash = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
+    }
 
     public static CqlCompilerOptions options() {
         CqlCompilerOptions options = CqlCompilerOptions.defaultOptions();
@@ -66,9 +91,10 @@ public final class CqlLibraryCompiler {
         for (CqlSource s : sources) {
             byKey.put(s.key(), s);
         }
+        Map<String, String> cacheKeys = cacheKeys(byKey.values());
         Map<VersionedIdentifier, CompiledLibrary> cache = new ConcurrentHashMap<>(bundledLibraries);
         for (CqlSource s : byKey.values()) {
-            CompiledLibrary known = bySourceHash.get(hashKey(s));
+            CompiledLibrary known = bySourceHash.getIfPresent(cacheKeys.get(s.key()));
             if (known != null) {
                 cache.put(identifier(s), known);
             }
@@ -91,7 +117,7 @@ public final class CqlLibraryCompiler {
                 CompiledLibrary library = manager.resolveLibrary(id, found);
                 if (!CqlCompilerException.hasErrors(found)) {
                     compiled.put(id, library);
-                    bySourceHash.put(hashKey(source), library);
+                    bySourceHash.put(cacheKeys.get(source.key()), library);
                 }
             } catch (CqlCompilerException e) {
                 found.add(e);
@@ -118,8 +144,51 @@ public final class CqlLibraryCompiler {
         return new VersionedIdentifier().withId(source.name()).withVersion(source.version());
     }
 
-    private static String hashKey(CqlSource s) {
-        return s.key() + "|" + Integer.toHexString(s.text().hashCode()) + "|" + s.text().length();
+    /** Compiled libraries kept for reuse now (after pending evictions). */
+    public long cachedLibraries() {
+        bySourceHash.cleanUp();
+        return bySourceHash.estimatedSize();
+    }
+
+    /**
+     * SHA-256 of each source's text and, in include order, of the keys of the sources it
+     * includes: a library whose include changed is translated again, so the publish check
+     * sees a broken reference instead of reusing a translation made against the old include.
+     */
+    private static Map<String, String> cacheKeys(Collection<CqlSource> sources) {
+        Map<String, CqlSource> byName = new HashMap<>();
+        for (CqlSource s : sources) {
+            byName.putIfAbsent(s.name(), s);
+        }
+        Map<String, String> keys = new HashMap<>();
+        for (CqlSource s : sources) {
+            keys.put(s.key(), cacheKey(s, byName, new LinkedHashSet<>()));
+        }
+        return keys;
+    }
+
+    private static String cacheKey(CqlSource source, Map<String, CqlSource> byName, Set<String> path) {
+        MessageDigest sha256 = sha256();
+        sha256.update(source.text().getBytes(StandardCharsets.UTF_8));
+        if (path.add(source.name())) {
+            for (String included : includedNames(source)) {
+                CqlSource dependency = byName.get(included);
+                if (dependency != null && !path.contains(included)) {
+                    sha256.update((byte) 0);
+                    sha256.update(cacheKey(dependency, byName, path).getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+            path.remove(source.name());
+        }
+        return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every Java runtime provides SHA-256", e);
+        }
     }
 
     private static CqlMessage toMessage(CqlCompilerException e, String fallbackLibrary) {
@@ -143,16 +212,20 @@ public final class CqlLibraryCompiler {
     private static List<CqlSource> dependencyOrder(Collection<CqlSource> sources) {
         Map<String, Set<String>> includes = new HashMap<>();
         for (CqlSource s : sources) {
-            Set<String> names = new LinkedHashSet<>();
-            Matcher m = INCLUDE.matcher(s.text());
-            while (m.find()) {
-                names.add(m.group(1) != null ? m.group(1) : m.group(2));
-            }
-            includes.put(s.name(), names);
+            includes.put(s.name(), includedNames(s));
         }
         List<CqlSource> ordered = new ArrayList<>(sources);
         ordered.sort(Comparator.comparingInt(s -> depth(s.name(), includes, new LinkedHashSet<>())));
         return ordered;
+    }
+
+    private static Set<String> includedNames(CqlSource source) {
+        Set<String> names = new LinkedHashSet<>();
+        Matcher m = INCLUDE.matcher(source.text());
+        while (m.find()) {
+            names.add(m.group(1) != null ? m.group(1) : m.group(2));
+        }
+        return names;
     }
 
     private static int depth(String name, Map<String, Set<String>> includes, Set<String> seen) {

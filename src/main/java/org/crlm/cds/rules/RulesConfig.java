@@ -8,8 +8,8 @@ import org.springframework.context.annotation.Configuration;
 public class RulesConfig {
 
     @Bean
-    public CqlLibraryCompiler cqlLibraryCompiler() {
-        return new CqlLibraryCompiler();
+    public CqlLibraryCompiler cqlLibraryCompiler(RulesProperties properties) {
+        return new CqlLibraryCompiler(properties.compiledLibraryCacheSize());
     }
 
     @Bean
