@@ -1,5 +1,6 @@
 package org.crlm.cds.authoring;
 
+import org.crlm.cds.ops.LogSafe;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
@@ -105,7 +106,8 @@ public class RulePublishInterceptor {
         if (resource instanceof Library library) {
             storeElm(library, result);
         }
-        log.info("Publishing {}/{} version {}", resource.fhirType(), resource.getIdElement().getIdPart(), version(resource));
+        log.info("Publishing {}/{} version {}", resource.fhirType(), LogSafe.of(resource.getIdElement().getIdPart()),
+                LogSafe.of(version(resource)));
         swapAfterCommit();
     }
 
@@ -142,7 +144,7 @@ public class RulePublishInterceptor {
     private void refuseIfBroken(RuleSetBuilder.Result result, IBaseResource resource) {
         if (!result.ok()) {
             log.warn("Refused to publish {}/{}: {} problem(s), first: {}", resource.fhirType(),
-                    resource.getIdElement().getIdPart(), result.problems().size(), result.problems().get(0));
+                    LogSafe.of(resource.getIdElement().getIdPart()), result.problems().size(), LogSafe.of(result.problems().get(0)));
             throw new UnprocessableEntityException(fhirContext, outcome(result.problems()));
         }
     }

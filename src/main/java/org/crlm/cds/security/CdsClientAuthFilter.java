@@ -1,5 +1,6 @@
 package org.crlm.cds.security;
 
+import org.crlm.cds.ops.LogSafe;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -46,8 +47,9 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
             request.setAttribute(RequestAttributes.CLIENT_ISSUER, client.issuer());
         } catch (CdsJwtVerifier.Refusal refusal) {
             meters.counter("cds.jwt.refusals", "reason", refusal.reason().name()).increment();
-            log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), refusal.issuer(),
-                    refusal.kid(), request.getRequestURI());
+            // iss and kid come from a token that failed verification: logged sanitised.
+            log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), LogSafe.of(refusal.issuer()),
+                    LogSafe.of(refusal.kid()), LogSafe.of(request.getRequestURI()));
             response.setStatus(401);
             response.setHeader("WWW-Authenticate", "Bearer");
             response.setContentType("application/json");

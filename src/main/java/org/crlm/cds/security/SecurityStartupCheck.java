@@ -15,7 +15,8 @@ import org.springframework.core.env.Environment;
 /**
  * Refuses to start an unsafe configuration before anything heavy starts (it runs before any
  * bean is created, so before the FHIR server and the web server): outside the demo
- * profile the CDS client JWT check must be on with at least one trusted issuer; with the
+ * profile the CDS client JWT check must be on with at least one trusted issuer, the FHIR API's
+ * tokens need an exact issuer and an audience; with the
  * check off (demo only) the server must listen on the loopback address only.
  */
 public class SecurityStartupCheck implements BeanFactoryPostProcessor, EnvironmentAware {
@@ -56,6 +57,25 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
             throw new IllegalStateException("Refusing to start: the FHIR API needs an OAuth2 token issuer. Set "
                     + "spring.security.oauth2.resourceserver.jwt.issuer-uri or .jwk-set-uri; see README, Security.");
         }
+        if (fhirApiOn && (environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
+                || binder.bind("spring.security.oauth2.resourceserver.jwt.audiences", Bindable.listOf(String.class))
+                        .orElse(List.of()).stream().allMatch(String::isBlank))) {
+            throw new IllegalStateException("Refusing to start: the FHIR API needs the exact token issuer and its audience. Set "
+                    + "spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences (the aud its tokens carry); see README, Security.");
+        }
+        if (!demo) {
+            List<String> origins = binder.bind("crlm.security.cors.allowed-origins", Bindable.listOf(String.class)).orElse(List.of());
+            if (origins.stream().anyMatch(o -> o.trim().equals("*"))) {
+                throw new IllegalStateException("Refusing to start: crlm.security.cors.allowed-origins=* is only allowed in the "
+                        + "demo profile; list the EHR front ends' origins");
+            }
+            if (blank(environment.getProperty("crlm.fhir.public-base-url"))
+                    && blank(environment.getProperty("crlm.security.cds-client.public-base-url"))) {
+                throw new IllegalStateException("Refusing to start: the FHIR API's public base URL is not set (Bundle links and "
+                        + "Location would follow the request's Host header). Set crlm.security.cds-client.public-base-url "
+                        + "or crlm.fhir.public-base-url.");
+            }
+        }
         if (!fhirApiOn && !demo) {
             throw new IllegalStateException("Refusing to start: crlm.security.fhir-api.enabled=false is only allowed in the demo profile");
         }
@@ -66,6 +86,10 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
                         + "must listen on 127.0.0.1 only, not " + (address == null ? "all addresses" : address));
             }
         }
+    }
+
+    private static boolean blank(String value) {
+        return value == null || value.isBlank();
     }
 
     private static boolean isLoopback(String address) {

@@ -49,7 +49,10 @@ public abstract class AppIntegrationTest {
         registry.add("crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");
         registry.add("crlm.security.cds-client.issuers[0].allowed-jku[1]", () -> keys.jwksBase() + "/redirect/jwks.json");
         registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
+        registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", () -> TestKeys.FHIR_ISSUER);
+        registry.add("spring.security.oauth2.resourceserver.jwt.audiences[0]", () -> TestKeys.FHIR_AUDIENCE);
         registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");
+        registry.add("crlm.fhir.public-base-url", () -> keys.appBase() + "/fhir");
         registry.add("crlm.security.outbound.allowed-fhir-servers[1]", () -> keys.jwksBase() + "/redirecting-fhir");
     }
 
