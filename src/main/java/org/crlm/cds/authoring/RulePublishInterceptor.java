@@ -98,6 +98,9 @@ public class RulePublishInterceptor {
             return;
         }
         requireAuthoringScope(request);
+        if (resource instanceof org.hl7.fhir.r4.model.PlanDefinition plan) {
+            requireHttpsDocumentation(plan);
+        }
         if (resource instanceof Library library && request instanceof ServletRequestDetails) {
             requireNewVersionForChangedCql(previous, library);
         }
@@ -109,6 +112,29 @@ public class RulePublishInterceptor {
         log.info("Publishing {}/{} version {}", resource.fhirType(), LogSafe.of(resource.getIdElement().getIdPart()),
                 LogSafe.of(version(resource)));
         swapAfterCommit();
+    }
+
+    /** Card links come from documentation URLs: only https (never javascript:, data: or plain http). */
+    private void requireHttpsDocumentation(org.hl7.fhir.r4.model.PlanDefinition plan) {
+        List<org.hl7.fhir.r4.model.RelatedArtifact> artifacts = new java.util.ArrayList<>(plan.getRelatedArtifact());
+        java.util.ArrayDeque<org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent> actions =
+                new java.util.ArrayDeque<>(plan.getAction());
+        while (!actions.isEmpty()) {
+            var action = actions.pop();
+            artifacts.addAll(action.getDocumentation());
+            actions.addAll(action.getAction());
+        }
+        for (org.hl7.fhir.r4.model.RelatedArtifact artifact : artifacts) {
+            for (String url : new String[] {artifact.getUrl(), artifact.hasDocument() ? artifact.getDocument().getUrl() : null}) {
+                if (url != null && !url.toLowerCase(java.util.Locale.ROOT).startsWith("https://")) {
+                    OperationOutcome outcome = new OperationOutcome();
+                    outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+                            .setCode(OperationOutcome.IssueType.VALUE)
+                            .setDiagnostics("A documentation URL must be https: " + LogSafe.of(url));
+                    throw new UnprocessableEntityException(fhirContext, outcome);
+                }
+            }
+        }
     }
 
     private static boolean isKnowledge(IBaseResource resource) {

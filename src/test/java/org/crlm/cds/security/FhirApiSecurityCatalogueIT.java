@@ -325,6 +325,15 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
             assertThat(logs.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                     .filter(m -> m.contains("FORGED-KID"))).allSatisfy(line -> assertThat(line.length()).isLessThan(1000));
         }));
+        // ---- publishing: documentation URLs become card links ----
+        for (String url : List.of("javascript:alert(document.cookie)", "data:text/html;base64,PHNjcmlwdD4=", "http://doi.org/10.1002/wjs.12616")) {
+            cases.add(new Case("PlanDefinition with a documentation URL " + url.substring(0, url.indexOf(':')) + ":", 422, () -> {
+                String author = user("user/*.read", TestKeys.AUTHORING_SCOPE);
+                String plan = get("PlanDefinition/crlm-rule-r1", author).body();
+                assertThat(plan).contains("https://doi.org/10.1002/wjs.12616");
+                return fhir("PUT", "PlanDefinition/crlm-rule-r1", plan.replace("https://doi.org/10.1002/wjs.12616", url), author);
+            }, List.of("Exception")));
+        }
         // ---- management endpoints and the console's patient data ----
         List<String> metrics = List.of("jvm_memory", "cds_hook", "http_server_requests", "\"measurements\"");
         cases.add(new Case("Prometheus metrics without a token", 401, () -> Http.get(base() + "/actuator/prometheus", null), metrics));
