@@ -75,7 +75,9 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
         put(writer, "Practitioner/fhircat-dr", """
                 {"resourceType": "Practitioner", "id": "fhircat-dr", "name": [{"family": "%s"}]}""".formatted(PRACTITIONER_NAME));
         put(writer, "Patient/" + A, """
-                {"resourceType": "Patient", "id": "%s", "name": [{"family": "%s"}], "birthDate": "1961-02-03"}""".formatted(A, A_NAME));
+                {"resourceType": "Patient", "id": "%s", "name": [{"family": "%s"}], "birthDate": "1961-02-03",
+                 "meta": {"tag": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]}}"""
+                .formatted(A, A_NAME));
         put(writer, "Patient/" + B, """
                 {"resourceType": "Patient", "id": "%s", "name": [{"family": "%s"}], "birthDate": "1959-09-09"}""".formatted(B, B_NAME));
         put(writer, "Observation/" + OBS_A, observation(OBS_A, A, null));
@@ -349,6 +351,10 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
         cases.add(new Case("console run on a patient with authoring and a patient-launch scope", 403,
                 () -> Http.postJson(base() + "/console/api/run", "{\"patientId\": \"" + B + "\"}",
                         patientA(TestKeys.AUTHORING_SCOPE, "patient/*.read")), List.of(B_NAME, "1959-09-09")));
+        cases.add(new Case("console run on a patient not labelled as test data", 403,
+                () -> Http.postJson(base() + "/console/api/run", """
+                        {"serviceId": "crlm-ablation-patient-view", "patientId": "%s"}""".formatted(B),
+                        user(TestKeys.AUTHORING_SCOPE, "user/*.read")), List.of(B_NAME, "1959-09-09")));
         cases.add(new Case("forged Host header in Bundle links", 200,
                 () -> rawGet("/fhir/Observation?_id=" + OBS_A, "evil.example", user("user/Observation.read")),
                 List.of("evil.example")));
@@ -507,7 +513,7 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
         assertThat(read.header("X-Powered-By")).isNull();
         Http.Response console = Http.get(base() + "/console/api/patients", user(TestKeys.AUTHORING_SCOPE, "user/Patient.read"));
         assertThat(console.status()).isEqualTo(200);
-        assertThat(console.body()).contains(A_NAME);
+        assertThat(console.body()).as("test patients only (HTEST)").contains(A_NAME).doesNotContain(B_NAME);
     }
 
     @Test
