@@ -73,11 +73,25 @@ public class ConsoleApiController {
     private final CdsJson cdsJson;
     private final OperationOutcomes outcomes;
     private final ObjectMapper json = new ObjectMapper();
+    private final AuthoringProperties authoring;
+
+    private boolean isTestPatient(String patientId) {
+        try {
+            Patient patient = (Patient) daoRegistry.getResourceDao(Patient.class)
+                    .read(new org.hl7.fhir.r4.model.IdType("Patient", patientId), new SystemRequestDetails());
+            return patient.getMeta().getTag().stream().anyMatch(c -> TEST_DATA_CODE.equals(c.getCode()) && TEST_DATA_SYSTEM.equals(c.getSystem()))
+                    || patient.getMeta().getSecurity().stream().anyMatch(c -> TEST_DATA_CODE.equals(c.getCode())
+                            && TEST_DATA_SYSTEM.equals(c.getSystem()));
+        } catch (RuntimeException e) {
+            return false; // unknown or deleted: not a test patient
+        }
+    }
 
     public ConsoleApiController(RuleLibraryCache ruleCache, ServiceCatalog catalog, KnowledgeRepository knowledge,
             KnowledgeProperties knowledgeProperties, FeedbackRepository feedback, HookService hooks,
             RuleExplainer explainer, DaoRegistry daoRegistry, FhirContext fhirContext, CdsJson cdsJson,
-            OperationOutcomes outcomes) {
+            OperationOutcomes outcomes, AuthoringProperties authoring) {
+        this.authoring = authoring;
         this.ruleCache = ruleCache;
         this.catalog = catalog;
         this.knowledge = knowledge;
@@ -166,13 +180,32 @@ public class ConsoleApiController {
     public record PatientSummary(String id, String name, String birthDate, String gender) {
     }
 
+    static final String TEST_DATA_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+    static final String TEST_DATA_CODE = "HTEST";
+
     @GetMapping("/patients")
     public List<PatientSummary> patients() {
-        SearchParameterMap map = SearchParameterMap.newSynchronous();
-        map.setCount(200);
+        List<IBaseResource> found = new ArrayList<>();
+        if (authoring.testPatientsOnly()) {
+            // Test patients only: labelled HTEST as a meta tag or as a security label.
+            for (String label : List.of("_tag", "_security")) {
+                SearchParameterMap map = SearchParameterMap.newSynchronous();
+                map.setCount(200);
+                map.add(label, new ca.uhn.fhir.rest.param.TokenParam(TEST_DATA_SYSTEM, TEST_DATA_CODE));
+                found.addAll(daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200));
+            }
+        } else {
+            SearchParameterMap map = SearchParameterMap.newSynchronous();
+            map.setCount(200);
+            found.addAll(daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200));
+        }
         List<PatientSummary> patients = new ArrayList<>();
-        for (IBaseResource r : daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200)) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (IBaseResource r : found) {
             Patient p = (Patient) r;
+            if (!seen.add(p.getIdElement().getIdPart())) {
+                continue;
+            }
             String name = p.hasName() ? p.getNameFirstRep().getNameAsSingleString() : p.getIdElement().getIdPart();
             patients.add(new PatientSummary(p.getIdElement().getIdPart(), name,
                     p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : null,
@@ -214,6 +247,9 @@ public class ConsoleApiController {
         }
         if (patientId == null || patientId.isBlank()) {
             return outcomes.response(400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId");
+        }
+        if (pasted == null && authoring.testPatientsOnly() && !isTestPatient(patientId)) {
+            return outcomes.response(403, "forbidden", "The console runs stored test patients (labelled HTEST) only", "patientId");
         }
         ObjectNode request = hookRequest(service.get(), patientId, body.path("addDraftAblation").asBoolean(false));
         if (pasted != null) {

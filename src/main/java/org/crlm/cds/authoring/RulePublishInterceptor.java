@@ -1,5 +1,6 @@
 package org.crlm.cds.authoring;
 
+import org.crlm.cds.ops.LogSafe;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
@@ -97,6 +98,9 @@ public class RulePublishInterceptor {
             return;
         }
         requireAuthoringScope(request);
+        if (resource instanceof org.hl7.fhir.r4.model.PlanDefinition plan) {
+            requireHttpsDocumentation(plan);
+        }
         if (resource instanceof Library library && request instanceof ServletRequestDetails) {
             requireNewVersionForChangedCql(previous, library);
         }
@@ -105,8 +109,32 @@ public class RulePublishInterceptor {
         if (resource instanceof Library library) {
             storeElm(library, result);
         }
-        log.info("Publishing {}/{} version {}", resource.fhirType(), resource.getIdElement().getIdPart(), version(resource));
+        log.info("Publishing {}/{} version {}", resource.fhirType(), LogSafe.of(resource.getIdElement().getIdPart()),
+                LogSafe.of(version(resource)));
         swapAfterCommit();
+    }
+
+    /** Card links come from documentation URLs: only https (never javascript:, data: or plain http). */
+    private void requireHttpsDocumentation(org.hl7.fhir.r4.model.PlanDefinition plan) {
+        List<org.hl7.fhir.r4.model.RelatedArtifact> artifacts = new java.util.ArrayList<>(plan.getRelatedArtifact());
+        java.util.ArrayDeque<org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent> actions =
+                new java.util.ArrayDeque<>(plan.getAction());
+        while (!actions.isEmpty()) {
+            var action = actions.pop();
+            artifacts.addAll(action.getDocumentation());
+            actions.addAll(action.getAction());
+        }
+        for (org.hl7.fhir.r4.model.RelatedArtifact artifact : artifacts) {
+            for (String url : new String[] {artifact.getUrl(), artifact.hasDocument() ? artifact.getDocument().getUrl() : null}) {
+                if (url != null && !url.toLowerCase(java.util.Locale.ROOT).startsWith("https://")) {
+                    OperationOutcome outcome = new OperationOutcome();
+                    outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+                            .setCode(OperationOutcome.IssueType.VALUE)
+                            .setDiagnostics("A documentation URL must be https: " + LogSafe.of(url));
+                    throw new UnprocessableEntityException(fhirContext, outcome);
+                }
+            }
+        }
     }
 
     private static boolean isKnowledge(IBaseResource resource) {
@@ -142,7 +170,7 @@ public class RulePublishInterceptor {
     private void refuseIfBroken(RuleSetBuilder.Result result, IBaseResource resource) {
         if (!result.ok()) {
             log.warn("Refused to publish {}/{}: {} problem(s), first: {}", resource.fhirType(),
-                    resource.getIdElement().getIdPart(), result.problems().size(), result.problems().get(0));
+                    LogSafe.of(resource.getIdElement().getIdPart()), result.problems().size(), LogSafe.of(result.problems().get(0)));
             throw new UnprocessableEntityException(fhirContext, outcome(result.problems()));
         }
     }

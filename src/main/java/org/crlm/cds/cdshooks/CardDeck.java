@@ -1,5 +1,6 @@
 package org.crlm.cds.cdshooks;
 
+import org.crlm.cds.ops.LogSafe;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import java.util.ArrayList;
@@ -56,7 +57,7 @@ class CardDeck {
             ExpressionFailure f = rule.failure();
             failed.add(rule.rule().ruleId());
             log.error("Rule {} of service {} failed: {} at {} line {} ({}); hookInstance {}", rule.rule().ruleId(),
-                    decision.service().id(), f.expression(), f.library(), f.line(), f.errorType(), hookInstance);
+                    decision.service().id(), f.expression(), f.library(), f.line(), f.errorType(), LogSafe.of(hookInstance));
         }
         if (!failed.isEmpty()) {
             String library = decision.failed().get(0).libraryUrl();

@@ -17,16 +17,25 @@ import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.jpa.searchparam.registry.SearchParamRegistryImpl;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
 import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import jakarta.persistence.EntityManagerFactory;
 import javax.sql.DataSource;
+import org.crlm.cds.security.CdsClientProperties;
+import org.crlm.cds.security.ChainedSearchGuard;
+import org.crlm.cds.security.FhirApiProperties;
+import org.crlm.cds.security.LimitsProperties;
+import org.crlm.cds.security.SmartAuthorizationInterceptor;
+import org.crlm.cds.security.SmartConfiguration;
+import org.crlm.cds.security.SmartSearchNarrowingInterceptor;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Meta;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.orm.jpa.JpaProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -99,8 +108,14 @@ public class FhirServerConfig {
             ResourceProviderFactory resourceProviders, IJpaSystemProvider systemProvider,
             DatabaseBackedPagingProvider pagingProvider, JpaStorageSettings storageSettings,
             SearchParamRegistryImpl searchParamRegistry, IValidationSupport validationSupport,
-            FhirServerProperties properties) {
-        RestfulServer server = new RestfulServer(fhirContext);
+            FhirServerProperties properties, FhirApiProperties fhirApi, SmartConfiguration smartConfiguration,
+            CdsClientProperties cdsClient) {
+        RestfulServer server = new RestfulServer(fhirContext) {
+            @Override
+            public void addHeadersToResponse(jakarta.servlet.http.HttpServletResponse response) {
+                // No X-Powered-By: the server's product and version are nobody's business.
+            }
+        };
         server.registerProviders(resourceProviders.createProviders());
         server.registerProvider(systemProvider);
         server.setServerConformanceProvider(new JpaCapabilityStatementProvider(
@@ -110,8 +125,38 @@ public class FhirServerConfig {
         pagingProvider.setMaximumPageSize(properties.maxPageSize());
         server.setPagingProvider(pagingProvider);
         server.setDefaultResponseEncoding(EncodingEnum.JSON);
-        server.setServerAddressStrategy(new IncomingRequestAddressStrategy());
+        String publicBase = publicBaseUrl(properties, cdsClient);
+        // Links and Location from configuration, never from the request's Host header.
+        server.setServerAddressStrategy(publicBase != null
+                ? new HardcodedServerAddressStrategy(publicBase) : new IncomingRequestAddressStrategy());
+        // Authorisation by HAPI on its parsed request: narrowing first, then the SMART rules.
+        server.registerInterceptor(new SmartSearchNarrowingInterceptor(fhirApi));
+        server.registerInterceptor(new ChainedSearchGuard(fhirContext, fhirApi));
+        server.registerInterceptor(new SmartAuthorizationInterceptor(fhirApi));
+        server.registerInterceptor(smartConfiguration);
+        server.registerInterceptor(new NoInternalDetailsInOutcomes());
+        server.registerInterceptor(new FhirRequestLimits(properties));
         return server;
+    }
+
+    static String publicBaseUrl(FhirServerProperties properties, CdsClientProperties cdsClient) {
+        if (properties.publicBaseUrl() != null && !properties.publicBaseUrl().isBlank()) {
+            return properties.publicBaseUrl().replaceAll("/+$", "");
+        }
+        if (cdsClient.publicBaseUrl() != null && !cdsClient.publicBaseUrl().isBlank()) {
+            return cdsClient.publicBaseUrl().replaceAll("/+$", "") + "/fhir";
+        }
+        return null;
+    }
+
+    /** Before Spring Security: an oversized or compressed body is refused before any work is done for it. */
+    @Bean
+    public FilterRegistrationBean<FhirBodyLimitFilter> fhirBodyLimitFilter(LimitsProperties limits) {
+        FilterRegistrationBean<FhirBodyLimitFilter> registration =
+                new FilterRegistrationBean<>(new FhirBodyLimitFilter(limits.maxBodySize().toBytes()));
+        registration.addUrlPatterns("/fhir", "/fhir/*");
+        registration.setOrder(-200);
+        return registration;
     }
 
     @Bean

@@ -18,7 +18,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record KnowledgeProperties(
         @DefaultValue("cql") Path cqlDir,
         @DefaultValue("fhir-resources") Path resourcesDir,
-        @DefaultValue("true") boolean loadDemoData,
+        @DefaultValue("false") boolean loadDemoData,
         @DefaultValue("http://crlm-cds.org/fhir") String canonicalBase,
         @DefaultValue("2s") Duration syncInterval) {
 

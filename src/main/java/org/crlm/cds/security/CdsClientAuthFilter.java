@@ -1,5 +1,6 @@
 package org.crlm.cds.security;
 
+import org.crlm.cds.ops.LogSafe;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -47,8 +48,9 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
         } catch (CdsJwtVerifier.Refusal refusal) {
             meters.counter("cds.jwt.refusals", "reason", refusal.reason().name()).increment();
             request.setAttribute(RequestAttributes.REFUSAL_REASON, "jwt " + refusal.reason().name());
-            log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), refusal.issuer(),
-                    refusal.kid(), request.getRequestURI());
+            // iss and kid come from a token that failed verification: logged sanitised.
+            log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), LogSafe.of(refusal.issuer()),
+                    LogSafe.of(refusal.kid()), LogSafe.of(request.getRequestURI()));
             response.setStatus(401);
             response.setHeader("WWW-Authenticate", "Bearer");
             response.setContentType("application/json");

@@ -16,7 +16,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Reads a CDS Hooks JSON body within the configured limits: content type (415), size (413),
- * nesting depth (400) and number of values (413) are checked by a streaming pass before the
+ * nesting depth (400), duplicate keys (400) and number of values (413) are checked by a streaming pass before the
  * tree is built, so an oversized or hostile body never reaches the parser's object model.
  */
 @Component
@@ -29,6 +29,8 @@ public class JsonBodyReader {
     public JsonBodyReader(LimitsProperties limits) {
         this.limits = limits;
         this.factory = JsonFactory.builder()
+                // {"hook": "a", "hook": "b"}: a body that means different things to different parsers is refused.
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
                         .maxDocumentLength(limits.maxBodySize().toBytes())

@@ -45,8 +45,14 @@ public class SecurityConfig {
         if (fhirApi.enabled()) {
             http.authorizeHttpRequests(a -> a
                     .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/metadata")).permitAll()
+                    .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/.well-known/smart-configuration")).permitAll()
                     .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**")).permitAll()
-                    .requestMatchers(antMatcher("/fhir/**")).access(fhirAccess(fhirApi))
+                    // Who may read or write what is decided by HAPI on its parsed request
+                    // (SmartAuthorizationInterceptor), never from the raw URI here.
+                    .requestMatchers(antMatcher("/fhir/**")).authenticated()
+                    // Patient data in the console: the authoring scope and a read scope across patients.
+                    .requestMatchers(antMatcher("/console/api/patients/**")).access(consolePatientAccess(fhirApi, "Patient"))
+                    .requestMatchers(antMatcher("/console/api/run/**")).access(consolePatientAccess(fhirApi, "*"))
                     .anyRequest().access(authoringAccess(fhirApi)))
                 .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
                         .authenticationEntryPoint(SecurityConfig::unauthorized)
@@ -116,6 +122,31 @@ public class SecurityConfig {
     }
 
     @Bean
+    SmartConfiguration smartConfiguration(FhirApiProperties fhirApi,
+            org.springframework.boot.autoconfigure.security.oauth2.resource.OAuth2ResourceServerProperties resourceServer) {
+        return new SmartConfiguration(fhirApi, resourceServer.getJwt().getIssuerUri(), resourceServer.getJwt().getJwkSetUri());
+    }
+
+    /** An exact servlet mapping: it wins over HAPI's /fhir/* for this one path. */
+    @Bean
+    org.springframework.boot.web.servlet.ServletRegistrationBean<SmartConfiguration> smartConfigurationServlet(
+            SmartConfiguration smartConfiguration) {
+        var registration = new org.springframework.boot.web.servlet.ServletRegistrationBean<>(smartConfiguration,
+                "/fhir/.well-known/smart-configuration");
+        registration.setName("smartConfiguration");
+        return registration;
+    }
+
+    /** A URL the firewall refuses (dot segments, matrix parameters, encoded slashes): a 400 OperationOutcome. */
+    @Bean
+    org.springframework.security.web.firewall.RequestRejectedHandler requestRejectedHandler() {
+        return (request, response, rejected) -> {
+            response.setStatus(400);
+            writeOutcome(response, "invalid", "The request URL is not allowed");
+        };
+    }
+
+    @Bean
     static SecurityStartupCheck securityStartupCheck() {
         return new SecurityStartupCheck();
     }
@@ -151,30 +182,6 @@ public class SecurityConfig {
         return registration;
     }
 
-    /** Reads need a read scope for the resource type; writes a write scope, and rules the authoring scope. */
-    private static AuthorizationManager<RequestAuthorizationContext> fhirAccess(FhirApiProperties fhirApi) {
-        return (Supplier<Authentication> authentication, RequestAuthorizationContext context) -> {
-            Collection<String> scopes = scopes(authentication.get());
-            if (scopes == null) {
-                return new AuthorizationDecision(false);
-            }
-            HttpServletRequest request = context.getRequest();
-            String type = resourceType(request.getRequestURI());
-            boolean read = "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
-            if (type == null) {
-                // The server root: a transaction or batch needs write access to everything.
-                return new AuthorizationDecision(read ? SmartScopes.canRead(scopes, "*") : SmartScopes.canWrite(scopes, "*"));
-            }
-            if (read) {
-                return new AuthorizationDecision(SmartScopes.canRead(scopes, type));
-            }
-            if (SmartScopes.KNOWLEDGE_TYPES.contains(type)) {
-                return new AuthorizationDecision(scopes.contains(fhirApi.authoringScope()));
-            }
-            return new AuthorizationDecision(SmartScopes.canWrite(scopes, type));
-        };
-    }
-
     private static AuthorizationManager<RequestAuthorizationContext> authoringAccess(FhirApiProperties fhirApi) {
         return (authentication, context) -> {
             Collection<String> scopes = scopes(authentication.get());
@@ -182,19 +189,43 @@ public class SecurityConfig {
         };
     }
 
+    private static AuthorizationManager<RequestAuthorizationContext> consolePatientAccess(FhirApiProperties fhirApi,
+            String resourceType) {
+        return (authentication, context) -> {
+            Collection<String> scopes = scopes(authentication.get());
+            return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.authoringScope())
+                    && SmartScope.parseAll(scopes).stream().anyMatch(s -> !s.patientContext() && s.read()
+                            && (resourceType.equals("*") ? s.anyType() : s.covers(resourceType))));
+        };
+    }
+
+    /**
+     * Metrics (/actuator/prometheus, /actuator/metrics) need the metrics scope outside the demo
+     * profile (Prometheus scrapes with an OAuth2 client-credentials token); health probes stay open.
+     */
+    @Bean
+    @Order(0)
+    SecurityFilterChain metrics(HttpSecurity http, FhirApiProperties fhirApi) throws Exception {
+        http.securityMatcher(new OrRequestMatcher(antMatcher("/actuator/prometheus/**"), antMatcher("/actuator/metrics/**")));
+        common(http);
+        if (fhirApi.enabled()) {
+            http.authorizeHttpRequests(a -> a.anyRequest().access((authentication, context) -> {
+                        Collection<String> scopes = scopes(authentication.get());
+                        return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.metricsScope()));
+                    }))
+                .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
+                        .authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)))
+                .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)));
+        } else {
+            http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
+        }
+        return http.build();
+    }
+
     static Collection<String> scopes(Authentication authentication) {
         return SmartScopes.granted(authentication);
     }
 
-    /** {@code /fhir/Observation/1/_history} → Observation; {@code /fhir} → null. */
-    static String resourceType(String uri) {
-        String path = uri.startsWith("/fhir") ? uri.substring(5) : uri;
-        String[] parts = path.split("/");
-        for (String part : parts) {
-            if (!part.isEmpty()) {
-                return part.startsWith("$") || part.startsWith("_") ? null : part;
-            }
-        }
-        return null;
-    }
 }

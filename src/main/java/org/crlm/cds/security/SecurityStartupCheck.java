@@ -19,8 +19,8 @@ import org.springframework.core.env.Environment;
  * bean is created, so before the FHIR server and the web server): outside the demo
  * profile the CDS client JWT check must be on with at least one trusted issuer; every issuer
  * must be registered with keys (a JWKS URL, file or inline set) and/or allowed {@code jku} URLs,
- * and an error names the issuer; with the check off (demo only) the server must listen on the
- * loopback address only.
+ * and an error names the issuer; the FHIR API's tokens need an exact issuer and an audience;
+ * with the check off (demo only) the server must listen on the loopback address only.
  */
 public class SecurityStartupCheck implements BeanFactoryPostProcessor, EnvironmentAware {
 
@@ -60,6 +60,25 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
                 && environment.getProperty("spring.security.oauth2.resourceserver.jwt.public-key-location") == null) {
             throw new IllegalStateException("Refusing to start: the FHIR API needs an OAuth2 token issuer. Set "
                     + "spring.security.oauth2.resourceserver.jwt.issuer-uri or .jwk-set-uri; see README, Security.");
+        }
+        if (fhirApiOn && (environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
+                || binder.bind("spring.security.oauth2.resourceserver.jwt.audiences", Bindable.listOf(String.class))
+                        .orElse(List.of()).stream().allMatch(String::isBlank))) {
+            throw new IllegalStateException("Refusing to start: the FHIR API needs the exact token issuer and its audience. Set "
+                    + "spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences (the aud its tokens carry); see README, Security.");
+        }
+        if (!demo) {
+            List<String> origins = binder.bind("crlm.security.cors.allowed-origins", Bindable.listOf(String.class)).orElse(List.of());
+            if (origins.stream().anyMatch(o -> o.trim().equals("*"))) {
+                throw new IllegalStateException("Refusing to start: crlm.security.cors.allowed-origins=* is only allowed in the "
+                        + "demo profile; list the EHR front ends' origins");
+            }
+            if (blank(environment.getProperty("crlm.fhir.public-base-url"))
+                    && blank(environment.getProperty("crlm.security.cds-client.public-base-url"))) {
+                throw new IllegalStateException("Refusing to start: the FHIR API's public base URL is not set (Bundle links and "
+                        + "Location would follow the request's Host header). Set crlm.security.cds-client.public-base-url "
+                        + "or crlm.fhir.public-base-url.");
+            }
         }
         if (!fhirApiOn && !demo) {
             throw new IllegalStateException("Refusing to start: crlm.security.fhir-api.enabled=false is only allowed in the demo profile");
@@ -146,6 +165,10 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
 
     private static boolean isBlank(String s) {
         return s == null || s.isBlank();
+    }
+
+    private static boolean blank(String value) {
+        return value == null || value.isBlank();
     }
 
     private static boolean isLoopback(String address) {

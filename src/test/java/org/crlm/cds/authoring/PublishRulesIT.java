@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.crlm.cds.rules.CqlSource;
 import org.crlm.cds.support.AppIntegrationTest;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.crlm.cds.support.CdsClient;
@@ -52,7 +53,16 @@ class PublishRulesIT extends AppIntegrationTest {
 
     @AfterEach
     void restore() throws Exception {
-        Files.writeString(CQL_DIR.resolve(LIBRARY + ".cql"), Files.readString(Path.of("cql", LIBRARY + ".cql")));
+        // Rewrite the watched copy only when a test changed it, and let the dev-mode watcher publish
+        // it now: a late publish of the restored file would overwrite the next test's own publish.
+        Path watched = CQL_DIR.resolve(LIBRARY + ".cql");
+        String repository = Files.readString(Path.of("cql", LIBRARY + ".cql"));
+        if (!Files.readString(watched).equals(repository)) {
+            Files.writeString(watched, repository);
+            String version = CqlSource.of(repository, watched.toString()).orElseThrow().version();
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> devMode.lastAttempt().filter(a -> version.equals(a.version())).isPresent());
+        }
         Library original = FHIR.newJsonParser().parseResource(Library.class, originalLibraryJson);
         // The dev-mode watcher may publish the restored cql/ file at the same moment (409 on a
         // version race): read again and retry until the stored library is the original.

@@ -122,9 +122,13 @@ public final class BenchmarkSuite {
                 "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--crlm.security.cds-client.max-lifetime=60m",
                 "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
+                "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
+                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
                 // Scale only: a 10 000-Observation prefetch is larger than the production request limits.
                 "--crlm.security.limits.max-body-size=64MB",
                 "--crlm.security.limits.max-elements=5000000",
+                "--crlm.fhir.max-transaction-entries=20000",
+                "--crlm.fhir.public-base-url=http://127.0.0.1:" + port + "/fhir",
                 "--crlm.cds.max-resources-per-query=20000");
 
         try (ServerProcess server = new ServerProcess(jar, port, out, jvm, app)) {

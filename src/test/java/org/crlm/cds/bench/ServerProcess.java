@@ -74,9 +74,14 @@ public final class ServerProcess implements AutoCloseable {
         return m.find() ? Double.parseDouble(m.group(1)) : null;
     }
 
+    private static String metricsToken() {
+        return org.crlm.cds.support.TestKeys.get().fhirToken(org.crlm.cds.support.TestKeys.METRICS_SCOPE);
+    }
+
     public double metric(String name, String tag) throws Exception {
         String url = base + "/actuator/metrics/" + name + (tag == null ? "" : "?tag=" + tag);
-        String body = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String body = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + metricsToken()).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
         Matcher m = Pattern.compile("\"value\"\\s*:\\s*([0-9.eE+\\-]+)").matcher(body);
         if (!m.find()) {
             throw new IllegalStateException("No metric " + name + ": " + body);
@@ -85,7 +90,8 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public double prometheus(String series) throws Exception {
-        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
+        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
+                        .header("Authorization", "Bearer " + metricsToken()).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + "(\\{[^}]*\\})? ([0-9.eE+\\-]+)$").matcher(body);
         double total = 0;

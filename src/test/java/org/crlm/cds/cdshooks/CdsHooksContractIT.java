@@ -111,7 +111,7 @@ class CdsHooksContractIT extends AppIntegrationTest {
         ObjectNode request = request(service, patient);
         request.put("fhirServer", base() + "/fhir");
         ObjectNode auth = request.putObject("fhirAuthorization");
-        auth.put("access_token", keys().fhirToken("patient/*.read"));
+        auth.put("access_token", keys().fhirPatientToken(patient, "patient/*.read"));
         auth.put("token_type", "Bearer");
         auth.put("expires_in", 300);
         auth.put("scope", "patient/*.read");

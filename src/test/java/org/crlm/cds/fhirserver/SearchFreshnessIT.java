@@ -72,7 +72,7 @@ class SearchFreshnessIT extends AppIntegrationTest {
         request.put("hook", "patient-view");
         request.put("hookInstance", UUID.randomUUID().toString());
         request.put("fhirServer", base() + "/fhir");
-        request.putObject("fhirAuthorization").put("access_token", keys().fhirToken("patient/*.read"))
+        request.putObject("fhirAuthorization").put("access_token", keys().fhirPatientToken(patientId, "patient/*.read"))
                 .put("token_type", "Bearer").put("expires_in", 300).put("scope", "patient/*.read").put("subject", "crlm-cds");
         request.putObject("context").put("userId", "Practitioner/freshness").put("patientId", patientId);
         return request;

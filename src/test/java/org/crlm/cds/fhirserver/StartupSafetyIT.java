@@ -99,6 +99,34 @@ class StartupSafetyIT {
     }
 
     @Test
+    void outsideTheDemoProfileTheFhirApiNeedsTheTokenAudience() {
+        assertThatThrownBy(() -> start("prod", "crlm.security.cds-client.issuers[0].iss=https://ehr.example",
+                "crlm.security.cds-client.issuers[0].jwks-url=https://ehr.example/jwks",
+                "spring.security.oauth2.resourceserver.jwt.issuer-uri=https://auth.example",
+                "spring.security.oauth2.resourceserver.jwt.jwk-set-uri=https://auth.example/jwks"))
+                .hasStackTraceContaining("needs the exact token issuer and its audience");
+    }
+
+    private static final String[] SAFE_OUTSIDE_DEMO = {"crlm.security.cds-client.issuers[0].iss=https://ehr.example",
+            "crlm.security.cds-client.issuers[0].jwks-url=https://ehr.example/jwks",
+            "spring.security.oauth2.resourceserver.jwt.issuer-uri=https://auth.example",
+            "spring.security.oauth2.resourceserver.jwt.audiences[0]=https://cds.example/fhir"};
+
+    @Test
+    void outsideTheDemoProfileAnyBrowserOriginIsRefused() {
+        List<String> properties = new ArrayList<>(List.of(SAFE_OUTSIDE_DEMO));
+        properties.add("crlm.security.cors.allowed-origins[0]=*");
+        properties.add("crlm.fhir.public-base-url=https://cds.example/fhir");
+        assertThatThrownBy(() -> start("prod", properties.toArray(String[]::new)))
+                .hasStackTraceContaining("allowed-origins=* is only allowed in the demo profile");
+    }
+
+    @Test
+    void outsideTheDemoProfileLinksNeedAFixedPublicBaseUrl() {
+        assertThatThrownBy(() -> start("prod", SAFE_OUTSIDE_DEMO)).hasStackTraceContaining("public base URL is not set");
+    }
+
+    @Test
     void theUnauthenticatedDemoMustListenOnLoopbackOnly() {
         assertThatThrownBy(() -> start("demo", "server.address=0.0.0.0"))
                 .hasStackTraceContaining("must listen on 127.0.0.1 only");

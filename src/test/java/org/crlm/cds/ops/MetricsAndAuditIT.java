@@ -40,7 +40,7 @@ class MetricsAndAuditIT extends AppIntegrationTest {
         assertThat(metric("cql_translations_total")).as("no CQL translation while answering hooks").isEqualTo(translationsBefore);
         Http.postJson(base() + "/cds-services/crlm-ablation-patient-view", "{}", "not-a-jwt");
 
-        String metrics = Http.get(base() + "/actuator/prometheus", null).body();
+        String metrics = Http.get(base() + "/actuator/prometheus", keys().fhirToken(TestKeys.METRICS_SCOPE)).body();
         assertThat(metrics).containsPattern("cds_hook_duration_seconds_bucket\\{.*service=\"crlm-ablation-patient-view\".*\\}")
                 .containsPattern("cds_cards_total\\{.*indicator=\"warning\".*rule=\"R1\".*\\}")
                 .containsPattern("cds_jwt_refusals_total\\{reason=\"MALFORMED\"\\}")
@@ -82,14 +82,14 @@ class MetricsAndAuditIT extends AppIntegrationTest {
 
     private double metric(String name) {
         Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+\\-]+)$")
-                .matcher(Http.get(base() + "/actuator/prometheus", null).body());
+                .matcher(Http.get(base() + "/actuator/prometheus", keys().fhirToken(TestKeys.METRICS_SCOPE)).body());
         double total = 0;
         boolean found = false;
         while (m.find()) {
             total += Double.parseDouble(m.group(2));
             found = true;
         }
-        assertThat(found).as(name + " exported in\n" + Http.get(base() + "/actuator/prometheus", null).body().lines()
+        assertThat(found).as(name + " exported in\n" + Http.get(base() + "/actuator/prometheus", keys().fhirToken(TestKeys.METRICS_SCOPE)).body().lines()
                 .filter(l -> l.contains("cql") || l.contains("translation")).toList()).isTrue();
         return total;
     }

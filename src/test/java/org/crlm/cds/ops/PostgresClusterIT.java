@@ -83,6 +83,8 @@ class PostgresClusterIT {
                 "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
                 "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
+                "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
+                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
                 "--crlm.data-dir=target/test-data/pg-" + port));
         return new SpringApplicationBuilder(CrlmCdsApplication.class).profiles("postgres")
                 .run(args.toArray(String[]::new));

@@ -118,7 +118,7 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
             request.put("hookInstance", java.util.UUID.randomUUID().toString());
             request.putObject("context").put("userId", "Practitioner/x").put("patientId", patient);
             assertThat(cds.call("crlm-ablation-patient-view", request).status()).isEqualTo(200);
-            String accessToken = keys().fhirToken("patient/*.read");
+            String accessToken = keys().fhirPatientToken(patient, "patient/*.read");
             secrets.add(accessToken);
             request.put("fhirServer", base() + "/fhir");
             request.putObject("fhirAuthorization").put("access_token", accessToken).put("token_type", "Bearer")

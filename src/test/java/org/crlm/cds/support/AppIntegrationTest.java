@@ -52,7 +52,10 @@ public abstract class AppIntegrationTest {
         registry.add("crlm.security.cds-client.issuers[1].iss", () -> TestKeys.SANDBOX_ISSUER);
         registry.add("crlm.security.cds-client.issuers[1].jwks-file", keys.sandboxJwksFile::toString);
         registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
+        registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", () -> TestKeys.FHIR_ISSUER);
+        registry.add("spring.security.oauth2.resourceserver.jwt.audiences[0]", () -> TestKeys.FHIR_AUDIENCE);
         registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");
+        registry.add("crlm.fhir.public-base-url", () -> keys.appBase() + "/fhir");
         registry.add("crlm.security.outbound.allowed-fhir-servers[1]", () -> keys.jwksBase() + "/redirecting-fhir");
     }
 

@@ -51,6 +51,22 @@ public final class Http {
         }
     }
 
+    /** A request whose body is bytes (compressed, streamed without a length ...). */
+    public static Response sendBody(String method, String url, HttpRequest.BodyPublisher body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
+        headers.forEach(request::header);
+        request.method(method, body);
+        try {
+            HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(response.statusCode(), response.body(), response.headers().map());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static Response postJson(String url, String body, String bearer) {
         return send("POST", url, body, bearer == null
                 ? Map.of("Content-Type", "application/json")

@@ -36,6 +36,10 @@ public final class TestKeys {
     public static final String FHIR_ISSUER = "https://auth.test.example";
     public static final String SANDBOX_ISSUER = "https://sandbox.test.example";
     public static final String AUTHORING_SCOPE = "crlm/rules.write";
+    public static final String ADMIN_SCOPE = "crlm/fhir.admin";
+    public static final String METRICS_SCOPE = "crlm/metrics.read";
+    /** The audience the FHIR API accepts (crlm tokens name it in aud). */
+    public static final String FHIR_AUDIENCE = "https://cds.test.example/fhir";
 
     private static final TestKeys INSTANCE = new TestKeys();
 
@@ -100,9 +104,13 @@ public final class TestKeys {
         return INSTANCE;
     }
 
+    /** How often each JWKS was downloaded (to show that unknown kids do not trigger a download each). */
+    public final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> downloads = new java.util.concurrent.ConcurrentHashMap<>();
+
     private void publish(String path, JWKSet set) {
         byte[] body = set.toString(true).getBytes(StandardCharsets.UTF_8);
         jwksServer.createContext(path, exchange -> {
+            downloads.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
@@ -177,12 +185,22 @@ public final class TestKeys {
         }
     }
 
-    /** An OAuth2 access token for the FHIR API with these scopes. */
+    /** An OAuth2 access token for the FHIR API with these scopes (user or system context). */
     public String fhirToken(String... scopes) {
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(FHIR_ISSUER).subject("test-user")
-                .claim("scope", String.join(" ", scopes)).issueTime(new Date())
-                .expirationTime(Date.from(Instant.now().plusSeconds(600))).jwtID(UUID.randomUUID().toString()).build();
+        return fhirToken(c -> c, scopes);
+    }
+
+    /** A SMART patient-launch token: {@code patient/} scopes held to this patient's compartment. */
+    public String fhirPatientToken(String patientId, String... scopes) {
+        return fhirToken(c -> c.claim("patient", patientId), scopes);
+    }
+
+    /** A FHIR API token with these scopes whose claims a test edits (to drop aud, exp, change iss...). */
+    public String fhirToken(java.util.function.UnaryOperator<JWTClaimsSet.Builder> edit, String... scopes) {
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().issuer(FHIR_ISSUER).subject("test-user")
+                .audience(FHIR_AUDIENCE).claim("scope", String.join(" ", scopes)).issueTime(new Date())
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).jwtID(UUID.randomUUID().toString());
         return signWith(fhirApiKey, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(fhirApiKey.getKeyID()).type(JOSEObjectType.JWT).build(),
-                claims);
+                edit.apply(claims).build());
     }
 }
