@@ -2,15 +2,19 @@ package org.crlm.cds.cdshooks;
 
 import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.RuleDefinition;
+import org.crlm.cds.knowledge.Decision;
+import org.crlm.cds.knowledge.EvidenceParagraph;
 
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardSourceJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCodingJson;
+import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseLinkJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseSuggestionActionJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseSuggestionJson;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.crlm.cds.rules.RuleSet;
@@ -24,7 +28,8 @@ import org.springframework.stereotype.Component;
 /**
  * Turns a rule whose condition held into a CDS Hooks 2.0 card, purely from its PlanDefinition
  * action (CDS-on-FHIR mapping): title → summary; the patient's facts (the action's
- * dynamicValue) then description → detail; priority → indicator; documentation → source;
+ * dynamicValue), its evidence paragraphs, description (level of evidence, what to consider),
+ * the scope note and the cited studies → detail; priority → indicator; documentation → source and links;
  * the rule code → source.topic; definitionCanonical ActivityDefinition → suggestion.
  */
 @Component
@@ -38,14 +43,28 @@ public class CardFactory {
         this.properties = properties;
     }
 
-    public CdsServiceResponseCardJson card(RuleDefinition rule, String facts, String libraryUrl, String libraryVersion,
-            RuleSet rules, HookContext context) {
+    /**
+     * The card of a fired rule.
+     *
+     * @param shownEvidence paragraph key → summary of the more urgent card of the same answer that already
+     *                      shows it; such a paragraph is referred to, not repeated. This card's keys are added.
+     */
+    public CdsServiceResponseCardJson card(Decision.RuleOutcome outcome, RuleSet rules, HookContext context,
+            Map<String, String> shownEvidence) {
+        RuleDefinition rule = outcome.rule();
         CdsServiceResponseCardJson card = new CdsServiceResponseCardJson();
         card.setUuid(UUID.randomUUID().toString());
         card.setSummary(summary(rule.summary()));
         card.setIndicator(indicator(rule.priority()));
-        card.setDetail(detail(facts, rule.evidence()));
+        card.setDetail(detail(outcome, shownEvidence));
+        for (EvidenceParagraph paragraph : rule.evidenceParagraphs()) {
+            shownEvidence.putIfAbsent(paragraph.key(), card.getSummary());
+        }
         card.setSource(source(rule));
+        List<CdsServiceResponseLinkJson> links = links(rule);
+        if (!links.isEmpty()) {
+            card.setLinks(links);
+        }
         card.setOverrideReasons(overrideReasons(rules));
         if (rule.activityDefinition() != null) {
             rules.activityDefinition(rule.activityDefinition())
@@ -55,7 +74,7 @@ public class CardFactory {
                     });
         }
         card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance(
-                rule.ruleId(), libraryUrl, libraryVersion, rule.planDefinition())));
+                rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition())));
         return card;
     }
 
@@ -89,18 +108,54 @@ public class CardFactory {
         };
     }
 
-    private static String detail(String facts, String evidence) {
-        StringBuilder detail = new StringBuilder();
-        if (facts != null && !facts.isBlank()) {
-            detail.append("**This patient:** ").append(facts.trim());
+    /** This patient; the evidence (paragraphs shown on a more urgent card are referred to); level of evidence; scope; sources. */
+    private static String detail(Decision.RuleOutcome outcome, Map<String, String> shownEvidence) {
+        RuleDefinition rule = outcome.rule();
+        List<String> sections = new ArrayList<>();
+        if (outcome.facts() != null && !outcome.facts().isBlank()) {
+            sections.add("**This patient:** " + outcome.facts().trim());
         }
-        if (evidence != null && !evidence.isBlank()) {
-            if (!detail.isEmpty()) {
-                detail.append("\n\n");
+        if (!rule.evidenceParagraphs().isEmpty()) {
+            StringBuilder evidence = new StringBuilder("**Evidence.**");
+            for (EvidenceParagraph paragraph : rule.evidenceParagraphs()) {
+                String shownOn = shownEvidence.get(paragraph.key());
+                evidence.append(' ').append(shownOn == null ? paragraph.text().trim()
+                        : "*" + paragraph.title() + ": see the card above, “" + shownOn + "”.*");
             }
-            detail.append(evidence.trim());
+            sections.add(evidence.toString());
         }
-        return detail.toString();
+        if (rule.evidence() != null && !rule.evidence().isBlank()) {
+            sections.add(rule.evidence().trim());
+        }
+        if (outcome.scopeNote() != null && !outcome.scopeNote().isBlank()) {
+            sections.add("**Scope.** " + outcome.scopeNote().trim());
+        }
+        List<String> sources = new ArrayList<>();
+        for (RelatedArtifact doc : rule.documentation()) {
+            String name = doc.hasDisplay() ? doc.getDisplay() : doc.getCitation();
+            String cited = doc.hasUrl() ? "[" + name + "](" + doc.getUrl() + ")" : name;
+            sources.add(doc.hasLabel() ? doc.getLabel() + ": " + cited : cited);
+        }
+        if (!sources.isEmpty()) {
+            sections.add("**Sources.** " + String.join("; ", sources) + ".");
+        }
+        return String.join("\n\n", sections);
+    }
+
+    /** Every cited study with an address, as a card link (a card quoting two studies names both). */
+    private static List<CdsServiceResponseLinkJson> links(RuleDefinition rule) {
+        List<CdsServiceResponseLinkJson> links = new ArrayList<>();
+        for (RelatedArtifact doc : rule.documentation()) {
+            if (doc.hasUrl()) {
+                CdsServiceResponseLinkJson link = new CdsServiceResponseLinkJson();
+                String name = doc.hasDisplay() ? doc.getDisplay() : doc.getCitation();
+                link.setLabel(doc.hasLabel() ? doc.getLabel() + ": " + name : name);
+                link.setUrl(doc.getUrl());
+                link.setType("absolute");
+                links.add(link);
+            }
+        }
+        return links;
     }
 
     private static CdsServiceResponseCardSourceJson source(RuleDefinition rule) {

@@ -21,9 +21,15 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
      * @param facts       the facts text of a fired rule; when its facts expression failed, the
      *                    fixed text {@link DecisionEvaluator#FACTS_UNAVAILABLE}
      * @param failure     why the condition (or, for a fired rule, the facts) could not be evaluated
+     * @param scopeNote   for a fired rule, how the evidence's setting relates to the planned ablation, or null
      */
     public record RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
-            String libraryUrl, String libraryVersion) {
+            String libraryUrl, String libraryVersion, String scopeNote) {
+
+        public RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
+                String libraryUrl, String libraryVersion) {
+            this(rule, status, facts, failure, libraryUrl, libraryVersion, null);
+        }
 
         public boolean fired() {
             return status == Status.FIRED;

@@ -71,6 +71,16 @@ public final class DecisionEvaluator {
                 facts = factsResult.value().toString();
             }
         }
-        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion());
+        String scopeNote = null;
+        if (rule.scopeNote() != null) {
+            ExpressionResult note = session.evaluate(rule.scopeNote());
+            if (note.failed()) {
+                factsFailure = factsFailure != null ? factsFailure : note.failure();
+            } else if (note.value() != null) {
+                scopeNote = note.value().toString();
+            }
+        }
+        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion(),
+                scopeNote);
     }
 }

@@ -12,6 +12,9 @@ import org.hl7.fhir.r4.model.RelatedArtifact;
  * @param priority           action.priority: routine → info, urgent → warning, asap/stat → critical
  * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
  * @param planDefinition     canonical|version of the rule's PlanDefinition
+ * @param evidenceParagraphs the findings the card quotes, in order
+ * @param scopeNote          expression (dynamicValue on action.documentation) saying how the evidence's setting
+ *                           relates to the planned ablation, or null
  */
 public record RuleDefinition(
         String ruleId,
@@ -24,5 +27,7 @@ public record RuleDefinition(
         ExpressionRef condition,
         ExpressionRef facts,
         String activityDefinition,
-        String planDefinition) {
+        String planDefinition,
+        List<EvidenceParagraph> evidenceParagraphs,
+        ExpressionRef scopeNote) {
 }

@@ -128,16 +128,33 @@ public class ServiceCatalog {
             }
         }
         ExpressionRef facts = null;
+        ExpressionRef scopeNote = null;
         for (PlanDefinition.PlanDefinitionActionDynamicValueComponent dv : action.getDynamicValue()) {
             if ("action.description".equals(dv.getPath()) || "description".equals(dv.getPath())) {
                 facts = ref(dv.getExpression(), defaultLibrary);
+            } else if ("action.documentation".equals(dv.getPath())) {
+                scopeNote = ref(dv.getExpression(), defaultLibrary);
             }
         }
         String activity = action.hasDefinitionCanonicalType() ? action.getDefinitionCanonicalType().getValue() : null;
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
         return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
                 action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
-                owner.getUrl() + "|" + owner.getVersion());
+                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote);
+    }
+
+    private static List<EvidenceParagraph> evidenceParagraphs(PlanDefinitionActionComponent action) {
+        List<EvidenceParagraph> paragraphs = new ArrayList<>();
+        for (Extension ext : action.getExtensionsByUrl(EvidenceParagraph.EXTENSION)) {
+            paragraphs.add(new EvidenceParagraph(part(ext, "key"), part(ext, "source"), part(ext, "endpoint"),
+                    part(ext, "title"), part(ext, "text")));
+        }
+        return List.copyOf(paragraphs);
+    }
+
+    private static String part(Extension ext, String url) {
+        Extension part = ext.getExtensionByUrl(url);
+        return part == null || part.getValue() == null ? null : part.getValue().primitiveValue();
     }
 
     private static ExpressionRef ref(Expression expression, String defaultLibrary) {
