@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.r4.model.ActivityDefinition;
-import org.hl7.fhir.r4.model.CodeSystem;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.ServiceRequest;
@@ -65,7 +65,7 @@ public class CardFactory {
         if (!links.isEmpty()) {
             card.setLinks(links);
         }
-        card.setOverrideReasons(overrideReasons(rules));
+        card.setOverrideReasons(overrideReasons(rule, rules));
         if (rule.activityDefinition() != null) {
             rules.activityDefinition(rule.activityDefinition())
                     .ifPresent(ad -> {
@@ -167,13 +167,15 @@ public class CardFactory {
         return source;
     }
 
-    private List<CdsServiceResponseCodingJson> overrideReasons(RuleSet rules) {
+    /** The reasons the rule names, in its order, with their displays from the CodeSystem; a code it lacks is not offered. */
+    private List<CdsServiceResponseCodingJson> overrideReasons(RuleDefinition rule, RuleSet rules) {
         List<CdsServiceResponseCodingJson> reasons = new ArrayList<>();
-        rules.codeSystem(properties.overrideReasons()).ifPresent(cs -> {
-            for (CodeSystem.ConceptDefinitionComponent concept : cs.getConcept()) {
-                reasons.add(coding(cs.getUrl(), concept.getCode(), concept.getDisplay()));
-            }
-        });
+        for (Coding reason : rule.overrideReasons()) {
+            String system = reason.hasSystem() ? reason.getSystem() : properties.overrideReasons();
+            rules.codeSystem(system).flatMap(cs -> cs.getConcept().stream()
+                            .filter(c -> c.getCode().equals(reason.getCode())).findFirst())
+                    .ifPresent(concept -> reasons.add(coding(system, concept.getCode(), concept.getDisplay())));
+        }
         return reasons.isEmpty() ? null : reasons;
     }
 

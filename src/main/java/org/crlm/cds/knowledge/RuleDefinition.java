@@ -2,6 +2,7 @@ package org.crlm.cds.knowledge;
 
 import java.util.List;
 import org.crlm.cds.rules.ExpressionRef;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 
 /**
@@ -13,6 +14,7 @@ import org.hl7.fhir.r4.model.RelatedArtifact;
  * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
  * @param planDefinition     canonical|version of the rule's PlanDefinition
  * @param evidenceParagraphs the findings the card quotes, in order
+ * @param overrideReasons    the override reasons this rule's card offers (system and code; display from the CodeSystem)
  * @param scopeNote          expression (dynamicValue on action.documentation) saying how the evidence's setting
  *                           relates to the planned ablation, or null
  */
@@ -29,5 +31,8 @@ public record RuleDefinition(
         String activityDefinition,
         String planDefinition,
         List<EvidenceParagraph> evidenceParagraphs,
-        ExpressionRef scopeNote) {
+        ExpressionRef scopeNote,
+        List<Coding> overrideReasons) {
+
+    public static final String OVERRIDE_REASON_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/override-reason";
 }

@@ -140,7 +140,14 @@ public class ServiceCatalog {
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
         return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
                 action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
-                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote);
+                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote, overrideReasons(action));
+    }
+
+    private static List<Coding> overrideReasons(PlanDefinitionActionComponent action) {
+        return action.getExtensionsByUrl(RuleDefinition.OVERRIDE_REASON_EXTENSION).stream()
+                .filter(e -> e.getValue() instanceof Coding)
+                .map(e -> ((Coding) e.getValue()).copy())
+                .toList();
     }
 
     private static List<EvidenceParagraph> evidenceParagraphs(PlanDefinitionActionComponent action) {

@@ -143,8 +143,13 @@ class CdsHooksContractIT extends AppIntegrationTest {
             JsonNode provenance = card.path("extension").path("org.crlm-cds.rule");
             assertThat(provenance.path("ruleId").asText()).isEqualTo(card.path("source").path("topic").path("code").asText());
             assertThat(provenance.path("libraryVersion").asText()).matches("\\d+\\.\\d+\\.\\d+");
-            assertThat(card.path("overrideReasons").findValuesAsText("code"))
-                    .contains("resection-not-feasible", "mdt-decision", "patient-preference");
+            if (card.path("indicator").asText().equals("warning")) {
+                assertThat(card.path("overrideReasons").findValuesAsText("code"))
+                        .contains("resection-not-feasible", "mdt-decision", "patient-preference");
+            } else {
+                // R8 informs about risk factors: the only reason to dismiss it is wrong data.
+                assertThat(card.path("overrideReasons").findValuesAsText("code")).containsExactly("data-outdated");
+            }
         }
         JsonNode r1 = card(body, "R1");
         assertThat(r1.path("detail").asText()).contains("**This patient:** KRAS p.Gly12Asp").contains("2 lesions planned");
