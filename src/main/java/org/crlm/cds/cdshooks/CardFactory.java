@@ -20,6 +20,7 @@ import java.util.UUID;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.r4.model.ActivityDefinition;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.ServiceRequest;
@@ -67,11 +68,10 @@ public class CardFactory {
         }
         card.setOverrideReasons(overrideReasons(rule, rules));
         if (rule.activityDefinition() != null) {
-            rules.activityDefinition(rule.activityDefinition())
-                    .ifPresent(ad -> {
-                        card.addSuggestion(suggestion(ad, context));
-                        card.setSelectionBehaviour("at-most-one");
-                    });
+            suggestion(rule.activityDefinition(), rules, context).ifPresent(suggestion -> {
+                card.addSuggestion(suggestion);
+                card.setSelectionBehaviour("at-most-one");
+            });
         }
         card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance(
                 rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition())));
@@ -179,7 +179,49 @@ public class CardFactory {
         return reasons.isEmpty() ? null : reasons;
     }
 
-    private static CdsServiceResponseSuggestionJson suggestion(ActivityDefinition ad, HookContext context) {
+    /**
+     * The suggestion of a rule's definition: an ActivityDefinition gives one draft order; an
+     * order-set PlanDefinition gives one draft order per ActivityDefinition of its actions
+     * (e.g. one coded order per gene), accepted together.
+     */
+    private static Optional<CdsServiceResponseSuggestionJson> suggestion(String definition, RuleSet rules,
+            HookContext context) {
+        List<ActivityDefinition> activities = new ArrayList<>();
+        String label;
+        Optional<ActivityDefinition> single = rules.activityDefinition(definition);
+        if (single.isPresent()) {
+            activities.add(single.get());
+            label = single.get().getTitle();
+        } else {
+            Optional<PlanDefinition> orderSet = rules.planDefinition(definition);
+            if (orderSet.isEmpty()) {
+                return Optional.empty();
+            }
+            for (PlanDefinition.PlanDefinitionActionComponent action : orderSet.get().getAction()) {
+                if (action.hasDefinitionCanonicalType()) {
+                    rules.activityDefinition(action.getDefinitionCanonicalType().getValue()).ifPresent(activities::add);
+                }
+            }
+            label = orderSet.get().getTitle();
+        }
+        if (activities.isEmpty()) {
+            return Optional.empty();
+        }
+        CdsServiceResponseSuggestionJson suggestion = new CdsServiceResponseSuggestionJson();
+        suggestion.setLabel(label);
+        suggestion.setUuid(UUID.randomUUID().toString());
+        suggestion.setRecommended(true);
+        for (ActivityDefinition ad : activities) {
+            CdsServiceResponseSuggestionActionJson action = new CdsServiceResponseSuggestionActionJson();
+            action.setType("create");
+            action.setDescription(ad.getTitle());
+            action.setResource(draftOrder(ad, context));
+            suggestion.addAction(action);
+        }
+        return Optional.of(suggestion);
+    }
+
+    private static ServiceRequest draftOrder(ActivityDefinition ad, HookContext context) {
         ServiceRequest order = new ServiceRequest();
         order.setStatus(ServiceRequest.ServiceRequestStatus.DRAFT);
         order.setIntent(ad.hasIntent() ? ServiceRequest.ServiceRequestIntent.fromCode(ad.getIntent().toCode())
@@ -189,21 +231,14 @@ public class CardFactory {
         }
         order.setCode(ad.getCode().copy());
         order.setSubject(new Reference("Patient/" + context.patientId()));
+        if (context.encounterId() != null && !context.encounterId().isBlank()) {
+            order.setEncounter(new Reference("Encounter/" + context.encounterId()));
+        }
         if (context.userId().startsWith("Practitioner")) {
             order.setRequester(new Reference(context.userId()));
         }
         order.addInstantiatesCanonical(ad.getUrl() + (ad.hasVersion() ? "|" + ad.getVersion() : ""));
-
-        CdsServiceResponseSuggestionActionJson action = new CdsServiceResponseSuggestionActionJson();
-        action.setType("create");
-        action.setDescription(ad.hasDescription() ? ad.getDescription() : ad.getTitle());
-        action.setResource(order);
-        CdsServiceResponseSuggestionJson suggestion = new CdsServiceResponseSuggestionJson();
-        suggestion.setLabel(ad.getTitle());
-        suggestion.setUuid(UUID.randomUUID().toString());
-        suggestion.setRecommended(true);
-        suggestion.addAction(action);
-        return suggestion;
+        return order;
     }
 
     private static CdsServiceResponseCodingJson coding(String system, String code, String display) {

@@ -164,13 +164,18 @@ class CdsHooksContractIT extends AppIntegrationTest {
         assertThat(r7.path("selectionBehavior").asText()).isEqualTo("at-most-one");
         JsonNode suggestion = r7.path("suggestions").get(0);
         assertThat(suggestion.path("uuid").asText()).isNotBlank();
-        JsonNode action = suggestion.path("actions").get(0);
-        assertThat(action.path("type").asText()).isEqualTo("create");
-        JsonNode order = action.path("resource");
-        assertThat(order.path("resourceType").asText()).isEqualTo("ServiceRequest");
-        assertThat(order.path("status").asText()).isEqualTo("draft");
-        assertThat(order.path("subject").path("reference").asText()).isEqualTo("Patient/crlm-demo-07");
-        assertThat(order.path("code").path("text").asText()).contains("KRAS").contains("NRAS").contains("BRAF");
+        List<String> genes = new java.util.ArrayList<>();
+        for (JsonNode action : suggestion.path("actions")) {
+            assertThat(action.path("type").asText()).isEqualTo("create");
+            JsonNode order = action.path("resource");
+            assertThat(order.path("resourceType").asText()).isEqualTo("ServiceRequest");
+            assertThat(order.path("status").asText()).isEqualTo("draft");
+            assertThat(order.path("intent").asText()).isEqualTo("order");
+            assertThat(order.path("subject").path("reference").asText()).isEqualTo("Patient/crlm-demo-07");
+            assertThat(order.path("code").path("coding").get(0).path("system").asText()).isEqualTo("http://loinc.org");
+            genes.add(order.path("code").path("text").asText().split(" ")[0]);
+        }
+        assertThat(genes).containsExactly("KRAS", "NRAS", "BRAF");
     }
 
     @Test
