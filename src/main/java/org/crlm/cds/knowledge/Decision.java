@@ -14,8 +14,12 @@ import org.crlm.cds.rules.ExpressionFailure;
  */
 public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
 
-    /** A rule either fired, did not, or failed (a failure is never read as "did not fire"). */
-    public enum Status { FIRED, NOT_FIRED, FAILED }
+    /**
+     * A rule either fired, did not, or failed (a failure is never read as "did not fire"); or it
+     * was not evaluated because the service does not apply to this call (an order hook whose
+     * selected or signed orders include no liver ablation).
+     */
+    public enum Status { FIRED, NOT_FIRED, FAILED, NOT_APPLICABLE }
 
     /**
      * @param facts       the facts text of a fired rule; when its facts expression failed, the

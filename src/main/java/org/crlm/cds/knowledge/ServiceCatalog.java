@@ -68,8 +68,16 @@ public class ServiceCatalog {
                 for (PlanDefinitionActionComponent child : top.getAction()) {
                     collectRules(child, plan, rules, ruleActions);
                 }
+                String defaultLibrary = plan.hasLibrary() ? plan.getLibrary().get(0).getValue() : null;
+                ExpressionRef applicability = null;
+                for (PlanDefinition.PlanDefinitionActionConditionComponent c : top.getCondition()) {
+                    if (c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY) {
+                        applicability = ref(c.getExpression(), defaultLibrary);
+                    }
+                }
                 services.put(id, new ServiceDefinition(id, hook.get(), plan.getTitle(), plan.getDescription(),
-                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions)));
+                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions),
+                        applicability));
             }
         }
         return services;

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CDS Hooks 2.0 contract end to end over HTTP: discovery, each hook with full, partial
@@ -89,6 +90,35 @@ class CdsHooksContractIT extends AppIntegrationTest {
         ObjectNode request = request(service, patient);
         request.set("prefetch", prefetchFromTheEhr(service, patient, templates.get(service).keySet()));
         assertCards(cds.call(service, request), expected);
+    }
+
+    /**
+     * What the public CDS Hooks Sandbox sends when a clinician signs or selects a paracetamol
+     * order for a patient whose record holds planned ablations: no ablation cards, on either hook.
+     */
+    @ParameterizedTest(name = "{0}: a paracetamol order alone gets no ablation cards")
+    @ValueSource(strings = {"crlm-ablation-order-sign", "crlm-ablation-order-select"})
+    void aParacetamolOrderAloneGetsNoAblationCards(String service) {
+        ObjectNode request = request(service, "crlm-demo-11");
+        ObjectNode context = (ObjectNode) request.get("context");
+        ObjectNode drafts = context.putObject("draftOrders");
+        drafts.put("resourceType", "Bundle");
+        drafts.put("type", "collection");
+        ObjectNode medication = drafts.putArray("entry").addObject().putObject("resource");
+        medication.put("resourceType", "MedicationRequest");
+        medication.put("id", "request-123");
+        medication.put("status", "draft");
+        medication.put("intent", "order");
+        medication.putObject("medicationCodeableConcept").put("text", "Acetaminophen 325 MG Oral Tablet")
+                .putArray("coding").addObject().put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
+                .put("code", "313782").put("display", "Acetaminophen 325 MG Oral Tablet");
+        medication.putObject("subject").put("reference", "Patient/crlm-demo-11");
+        if (context.has("selections")) {
+            context.putArray("selections").add("MedicationRequest/request-123");
+        }
+        assertCards(cds.call(service, request), Set.of());
+        // The same patient, the ablation order selected or signed: the warnings are back.
+        assertCards(cds.call(service, request(service, "crlm-demo-11")), Set.of("R1", "R2", "R3"));
     }
 
     @ParameterizedTest(name = "{0} for {1}, partial prefetch → {2}")
