@@ -74,7 +74,7 @@ public class CardFactory {
             });
         }
         card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance(
-                rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition())));
+                rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition()), outcome.resources()));
         return card;
     }
 

@@ -26,13 +26,14 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
      *                    fixed text {@link DecisionEvaluator#FACTS_UNAVAILABLE}
      * @param failure     why the condition (or, for a fired rule, the facts) could not be evaluated
      * @param scopeNote   for a fired rule, how the evidence's setting relates to the planned ablation, or null
+     * @param resources   for a fired rule, the FHIR resources the decision read (empty when not listed)
      */
     public record RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
-            String libraryUrl, String libraryVersion, String scopeNote) {
+            String libraryUrl, String libraryVersion, String scopeNote, List<ResourceRef> resources) {
 
         public RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
                 String libraryUrl, String libraryVersion) {
-            this(rule, status, facts, failure, libraryUrl, libraryVersion, null);
+            this(rule, status, facts, failure, libraryUrl, libraryVersion, null, List.of());
         }
 
         public boolean fired() {

@@ -109,7 +109,34 @@ public final class DecisionEvaluator {
                 scopeNote = note.value().toString();
             }
         }
+        List<ResourceRef> resources = List.of();
+        if (rule.resources() != null) {
+            ExpressionResult read = session.evaluate(rule.resources());
+            if (read.failed()) {
+                factsFailure = factsFailure != null ? factsFailure : read.failure();
+            } else {
+                resources = resourceRefs(read.value());
+            }
+        }
         return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion(),
-                scopeNote);
+                scopeNote, resources);
+    }
+
+    /** CQL tuples {type, id, version} → references, each once, in order. */
+    private static List<ResourceRef> resourceRefs(Object value) {
+        java.util.LinkedHashSet<ResourceRef> refs = new java.util.LinkedHashSet<>();
+        if (value instanceof Iterable<?> items) {
+            for (Object item : items) {
+                if (item instanceof org.opencds.cqf.cql.engine.runtime.Tuple tuple) {
+                    Object type = tuple.getElements().get("type");
+                    Object id = tuple.getElements().get("id");
+                    Object version = tuple.getElements().get("version");
+                    if (type != null && id != null) {
+                        refs.add(new ResourceRef(type.toString(), id.toString(), version == null ? null : version.toString()));
+                    }
+                }
+            }
+        }
+        return List.copyOf(refs);
     }
 }

@@ -14,6 +14,7 @@ import org.hl7.fhir.r4.model.RelatedArtifact;
  * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
  * @param planDefinition     canonical|version of the rule's PlanDefinition
  * @param evidenceParagraphs the findings the card quotes, in order
+ * @param resources          expression (dynamicValue on action.input) listing the FHIR resources behind the decision
  * @param overrideReasons    the override reasons this rule's card offers (system and code; display from the CodeSystem)
  * @param scopeNote          expression (dynamicValue on action.documentation) saying how the evidence's setting
  *                           relates to the planned ablation, or null
@@ -32,7 +33,8 @@ public record RuleDefinition(
         String planDefinition,
         List<EvidenceParagraph> evidenceParagraphs,
         ExpressionRef scopeNote,
-        List<Coding> overrideReasons) {
+        List<Coding> overrideReasons,
+        ExpressionRef resources) {
 
     public static final String OVERRIDE_REASON_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/override-reason";
 }

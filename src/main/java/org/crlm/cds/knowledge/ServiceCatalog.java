@@ -137,18 +137,21 @@ public class ServiceCatalog {
         }
         ExpressionRef facts = null;
         ExpressionRef scopeNote = null;
+        ExpressionRef resources = null;
         for (PlanDefinition.PlanDefinitionActionDynamicValueComponent dv : action.getDynamicValue()) {
             if ("action.description".equals(dv.getPath()) || "description".equals(dv.getPath())) {
                 facts = ref(dv.getExpression(), defaultLibrary);
             } else if ("action.documentation".equals(dv.getPath())) {
                 scopeNote = ref(dv.getExpression(), defaultLibrary);
+            } else if ("action.input".equals(dv.getPath())) {
+                resources = ref(dv.getExpression(), defaultLibrary);
             }
         }
         String activity = action.hasDefinitionCanonicalType() ? action.getDefinitionCanonicalType().getValue() : null;
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
         return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
                 action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
-                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote, overrideReasons(action));
+                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote, overrideReasons(action), resources);
     }
 
     private static List<Coding> overrideReasons(PlanDefinitionActionComponent action) {

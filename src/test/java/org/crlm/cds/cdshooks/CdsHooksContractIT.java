@@ -183,6 +183,14 @@ class CdsHooksContractIT extends AppIntegrationTest {
         }
         JsonNode r1 = card(body, "R1");
         assertThat(r1.path("detail").asText()).contains("**This patient:** KRAS p.Gly12Asp").contains("2 lesions planned");
+        // The resources behind the decision, as read from the store: each with its type, id and version.
+        JsonNode resources = r1.path("extension").path("org.crlm-cds.resources");
+        assertThat(resources.size()).isPositive();
+        for (JsonNode ref : resources) {
+            assertThat(ref.path("type").asText()).isIn("Observation", "ServiceRequest", "Procedure", "Condition");
+            assertThat(ref.path("id").asText()).isNotBlank();
+            assertThat(ref.path("version").asText()).matches("\\d+");
+        }
         assertThat(r1.path("source").path("url").asText()).isEqualTo("https://doi.org/10.1002/wjs.12616");
     }
 
