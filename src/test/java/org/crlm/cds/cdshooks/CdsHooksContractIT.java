@@ -189,7 +189,10 @@ class CdsHooksContractIT extends AppIntegrationTest {
         for (JsonNode ref : resources) {
             assertThat(ref.path("type").asText()).isIn("Observation", "ServiceRequest", "Procedure", "Condition");
             assertThat(ref.path("id").asText()).isNotBlank();
-            assertThat(ref.path("version").asText()).matches("\\d+");
+            // Read from the store: each has its version (a draft order sent in the hook's context has none).
+            if (!ref.path("id").asText().startsWith("draft-")) {
+                assertThat(ref.path("version").asText()).as(ref.toString()).matches("\\d+");
+            }
         }
         assertThat(r1.path("source").path("url").asText()).isEqualTo("https://doi.org/10.1002/wjs.12616");
     }
