@@ -248,6 +248,23 @@ import { createCqlEditor } from './cql-editor.js';
     return found ? found.name : lastSegment(base);
   }
 
+  /** Author, reviewer, approval, last review, effective period and cited studies of a rule. */
+  function governanceText(g) {
+    if (!g) return h('span', { class: 'muted' }, 'not recorded');
+    const list = (xs) => (Array.isArray(xs) && xs.length ? xs.join('; ') : '—');
+    const citations = (Array.isArray(g.citations) ? g.citations : []).map((c, i) => [
+      i ? ', ' : '',
+      isHttpUrl(c.url) ? h('a', { href: c.url, rel: 'noopener noreferrer', target: '_blank' }, c.label || c.display || c.url)
+        : (c.label || c.display || ''),
+    ]).flat();
+    return h('div', { class: 'governance-block' },
+      h('div', null, 'Author: ', list(g.authors)),
+      h('div', null, 'Reviewer: ', list(g.reviewers)),
+      h('div', null, 'Approved ', g.approvalDate || '—', ' · last review ', g.lastReviewDate || '—'),
+      h('div', null, 'Effective ', g.effectiveFrom || '—', g.effectiveTo ? ` to ${g.effectiveTo}` : ' (open-ended)'),
+      h('div', null, 'Sources: ', ...(citations.length ? citations : ['—'])));
+  }
+
   function renderServices(overview) {
     const feedback = Array.isArray(overview.feedback) ? overview.feedback : [];
     const services = Array.isArray(overview.services) ? overview.services : [];
@@ -269,7 +286,8 @@ import { createCqlEditor } from './cql-editor.js';
           h('td', { class: 'num' }, fb ? fb.issued ?? 0 : 0),
           h('td', { class: 'num' }, fb ? fb.accepted ?? 0 : 0),
           h('td', { class: 'num' }, fb ? fb.overridden ?? 0 : 0),
-          h('td', { class: 'num' }, fb ? formatRate(fb.overrideRate) : '—'));
+          h('td', { class: 'num' }, fb ? formatRate(fb.overrideRate) : '—'),
+          h('td', { class: 'governance' }, governanceText(rule.governance)));
       });
       const table = rules.length
         ? h('div', { class: 'table-wrap' },
@@ -282,7 +300,8 @@ import { createCqlEditor } from './cql-editor.js';
               h('th', { scope: 'col', class: 'num' }, 'Issued'),
               h('th', { scope: 'col', class: 'num' }, 'Accepted'),
               h('th', { scope: 'col', class: 'num' }, 'Overridden'),
-              h('th', { scope: 'col', class: 'num' }, 'Override rate'))),
+              h('th', { scope: 'col', class: 'num' }, 'Override rate'),
+              h('th', { scope: 'col' }, 'Governance'))),
             h('tbody', null, rows)))
         : h('p', { class: 'hint' }, 'No rules.');
       return h('section', { class: 'service', 'data-service': service.id, 'aria-labelledby': headingId },

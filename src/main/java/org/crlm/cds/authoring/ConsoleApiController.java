@@ -109,7 +109,29 @@ public class ConsoleApiController {
     }
 
     public record RuleSummary(String ruleId, String title, String priority, String planDefinition, String library,
-            String libraryVersion) {
+            String libraryVersion, Governance governance) {
+    }
+
+    /** Who wrote and reviewed a rule, when it was approved and last reviewed, when it is in force, and its sources. */
+    public record Governance(List<String> authors, List<String> reviewers, String approvalDate, String lastReviewDate,
+            String effectiveFrom, String effectiveTo, List<Citation> citations) {
+    }
+
+    public record Citation(String label, String display, String url) {
+    }
+
+    private static Governance governance(RuleSet rules, String planDefinition) {
+        return rules.planDefinition(planDefinition).map(plan -> new Governance(
+                plan.getAuthor().stream().map(org.hl7.fhir.r4.model.ContactDetail::getName).toList(),
+                plan.getReviewer().stream().map(org.hl7.fhir.r4.model.ContactDetail::getName).toList(),
+                plan.hasApprovalDate() ? plan.getApprovalDateElement().getValueAsString() : null,
+                plan.hasLastReviewDate() ? plan.getLastReviewDateElement().getValueAsString() : null,
+                plan.getEffectivePeriod().hasStart() ? plan.getEffectivePeriod().getStartElement().getValueAsString() : null,
+                plan.getEffectivePeriod().hasEnd() ? plan.getEffectivePeriod().getEndElement().getValueAsString() : null,
+                plan.getRelatedArtifact().stream()
+                        .filter(a -> a.getType() == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)
+                        .map(a -> new Citation(a.getLabel(), a.getDisplay(), a.getUrl())).toList()))
+                .orElse(null);
     }
 
     public record ServiceSummary(String id, String hook, String title, List<RuleSummary> rules) {
@@ -131,7 +153,8 @@ public class ConsoleApiController {
             for (RuleDefinition rule : service.rules()) {
                 String library = rule.condition() == null ? null : rule.condition().libraryCanonical();
                 ruleSummaries.add(new RuleSummary(rule.ruleId(), rule.summary(), rule.priority(), rule.planDefinition(),
-                        library, library == null ? null : rules.library(library).map(RuleLibrary::version).orElse(null)));
+                        library, library == null ? null : rules.library(library).map(RuleLibrary::version).orElse(null),
+                        governance(rules, rule.planDefinition())));
             }
             services.add(new ServiceSummary(service.id(), service.hook(), service.title(), ruleSummaries));
         }

@@ -87,6 +87,22 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
     }
 
     /**
+     * The orders the hook is about, as the request sends them: order-select's selections (all
+     * draft orders when the case names none), order-sign's draft orders; null for patient-view.
+     */
+    public List<String> hookOrderIds() {
+        if (draftOrders == null || !("order-select".equals(hook) || "order-sign".equals(hook))) {
+            return null;
+        }
+        if ("order-select".equals(hook) && !selections.isEmpty()) {
+            return List.copyOf(selections);
+        }
+        List<String> ids = new ArrayList<>();
+        draftOrders.getEntry().forEach(e -> ids.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()));
+        return ids;
+    }
+
+    /**
      * The CDS Hooks request for this case.
      *
      * @param prefetch the prefetch object to send, or null for none (the service then reads its own store)

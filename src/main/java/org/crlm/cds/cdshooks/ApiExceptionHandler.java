@@ -51,6 +51,13 @@ public class ApiExceptionHandler {
         if (e instanceof RulesNotReadyException) {
             return outcomes.response(503, "transient", e.getMessage(), null);
         }
+        if (e instanceof org.springframework.dao.DataAccessException
+                || e instanceof org.springframework.transaction.CannotCreateTransactionException) {
+            // The database is unreachable (the pool's connection timeout bounds the wait): say so at once, and
+            // never answer a call whose audit and issued cards could not be recorded.
+            log.warn("Database unavailable: {}", e.toString());
+            return outcomes.response(503, "transient", "The service's database is unavailable; try again shortly", null);
+        }
         String correlationId = MDC.get(RequestAttributes.CORRELATION_ID);
         log.error("Request failed (correlation id {})", correlationId, e);
         return outcomes.response(500, "exception",

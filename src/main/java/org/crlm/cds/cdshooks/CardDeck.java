@@ -5,6 +5,7 @@ import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,13 +43,17 @@ class CardDeck {
 
     Dealt deal(Decision decision, RuleSet rules, HookContext context, String hookInstance) {
         List<Ranked> ranked = new ArrayList<>();
-        for (Decision.RuleOutcome rule : decision.fired()) {
+        // Most urgent first, so a shared evidence paragraph is shown in full on the most urgent card
+        // and referred to by the later ones.
+        List<Decision.RuleOutcome> fired = new ArrayList<>(decision.fired());
+        fired.sort(Comparator.comparingInt(r -> RANK.get(CardFactory.indicator(r.rule().priority()))));
+        Map<String, String> shownEvidence = new HashMap<>();
+        for (Decision.RuleOutcome rule : fired) {
             if (rule.failure() != null) {
                 log.warn("Facts of rule {} failed: {} line {} ({}); the card is issued without them", rule.rule().ruleId(),
                         rule.failure().expression(), rule.failure().line(), rule.failure().errorType());
             }
-            CdsServiceResponseCardJson card = cards.card(rule.rule(), rule.facts(), rule.libraryUrl(), rule.libraryVersion(),
-                    rules, context);
+            CdsServiceResponseCardJson card = cards.card(rule, rules, context, shownEvidence);
             ranked.add(new Ranked(card, new IssuedCard(card.getUuid(), rule.rule().ruleId(),
                     card.getIndicator().name().toLowerCase(Locale.ROOT), rule.libraryUrl(), rule.libraryVersion())));
         }

@@ -2,20 +2,25 @@ package org.crlm.cds.cdshooks;
 
 import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.RuleDefinition;
+import org.crlm.cds.knowledge.Decision;
+import org.crlm.cds.knowledge.EvidenceParagraph;
 
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardSourceJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCodingJson;
+import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseLinkJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseSuggestionActionJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseSuggestionJson;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.r4.model.ActivityDefinition;
-import org.hl7.fhir.r4.model.CodeSystem;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.ServiceRequest;
@@ -24,7 +29,8 @@ import org.springframework.stereotype.Component;
 /**
  * Turns a rule whose condition held into a CDS Hooks 2.0 card, purely from its PlanDefinition
  * action (CDS-on-FHIR mapping): title → summary; the patient's facts (the action's
- * dynamicValue) then description → detail; priority → indicator; documentation → source;
+ * dynamicValue), its evidence paragraphs, description (level of evidence, what to consider),
+ * the scope note and the cited studies → detail; priority → indicator; documentation → source and links;
  * the rule code → source.topic; definitionCanonical ActivityDefinition → suggestion.
  */
 @Component
@@ -38,24 +44,37 @@ public class CardFactory {
         this.properties = properties;
     }
 
-    public CdsServiceResponseCardJson card(RuleDefinition rule, String facts, String libraryUrl, String libraryVersion,
-            RuleSet rules, HookContext context) {
+    /**
+     * The card of a fired rule.
+     *
+     * @param shownEvidence paragraph key → summary of the more urgent card of the same answer that already
+     *                      shows it; such a paragraph is referred to, not repeated. This card's keys are added.
+     */
+    public CdsServiceResponseCardJson card(Decision.RuleOutcome outcome, RuleSet rules, HookContext context,
+            Map<String, String> shownEvidence) {
+        RuleDefinition rule = outcome.rule();
         CdsServiceResponseCardJson card = new CdsServiceResponseCardJson();
         card.setUuid(UUID.randomUUID().toString());
         card.setSummary(summary(rule.summary()));
         card.setIndicator(indicator(rule.priority()));
-        card.setDetail(detail(facts, rule.evidence()));
+        card.setDetail(detail(outcome, shownEvidence));
+        for (EvidenceParagraph paragraph : rule.evidenceParagraphs()) {
+            shownEvidence.putIfAbsent(paragraph.key(), card.getSummary());
+        }
         card.setSource(source(rule));
-        card.setOverrideReasons(overrideReasons(rules));
+        List<CdsServiceResponseLinkJson> links = links(rule);
+        if (!links.isEmpty()) {
+            card.setLinks(links);
+        }
+        card.setOverrideReasons(overrideReasons(rule, rules));
         if (rule.activityDefinition() != null) {
-            rules.activityDefinition(rule.activityDefinition())
-                    .ifPresent(ad -> {
-                        card.addSuggestion(suggestion(ad, context));
-                        card.setSelectionBehaviour("at-most-one");
-                    });
+            suggestion(rule.activityDefinition(), rules, context).ifPresent(suggestion -> {
+                card.addSuggestion(suggestion);
+                card.setSelectionBehaviour("at-most-one");
+            });
         }
         card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance(
-                rule.ruleId(), libraryUrl, libraryVersion, rule.planDefinition())));
+                rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition()), outcome.resources()));
         return card;
     }
 
@@ -89,18 +108,54 @@ public class CardFactory {
         };
     }
 
-    private static String detail(String facts, String evidence) {
-        StringBuilder detail = new StringBuilder();
-        if (facts != null && !facts.isBlank()) {
-            detail.append("**This patient:** ").append(facts.trim());
+    /** This patient; the evidence (paragraphs shown on a more urgent card are referred to); level of evidence; scope; sources. */
+    private static String detail(Decision.RuleOutcome outcome, Map<String, String> shownEvidence) {
+        RuleDefinition rule = outcome.rule();
+        List<String> sections = new ArrayList<>();
+        if (outcome.facts() != null && !outcome.facts().isBlank()) {
+            sections.add("**This patient:** " + outcome.facts().trim());
         }
-        if (evidence != null && !evidence.isBlank()) {
-            if (!detail.isEmpty()) {
-                detail.append("\n\n");
+        if (!rule.evidenceParagraphs().isEmpty()) {
+            StringBuilder evidence = new StringBuilder("**Evidence.**");
+            for (EvidenceParagraph paragraph : rule.evidenceParagraphs()) {
+                String shownOn = shownEvidence.get(paragraph.key());
+                evidence.append(' ').append(shownOn == null ? paragraph.text().trim()
+                        : "*" + paragraph.title() + ": see the card above, “" + shownOn + "”.*");
             }
-            detail.append(evidence.trim());
+            sections.add(evidence.toString());
         }
-        return detail.toString();
+        if (rule.evidence() != null && !rule.evidence().isBlank()) {
+            sections.add(rule.evidence().trim());
+        }
+        if (outcome.scopeNote() != null && !outcome.scopeNote().isBlank()) {
+            sections.add("**Scope.** " + outcome.scopeNote().trim());
+        }
+        List<String> sources = new ArrayList<>();
+        for (RelatedArtifact doc : rule.documentation()) {
+            String name = doc.hasDisplay() ? doc.getDisplay() : doc.getCitation();
+            String cited = doc.hasUrl() ? "[" + name + "](" + doc.getUrl() + ")" : name;
+            sources.add(doc.hasLabel() ? doc.getLabel() + ": " + cited : cited);
+        }
+        if (!sources.isEmpty()) {
+            sections.add("**Sources.** " + String.join("; ", sources) + ".");
+        }
+        return String.join("\n\n", sections);
+    }
+
+    /** Every cited study with an address, as a card link (a card quoting two studies names both). */
+    private static List<CdsServiceResponseLinkJson> links(RuleDefinition rule) {
+        List<CdsServiceResponseLinkJson> links = new ArrayList<>();
+        for (RelatedArtifact doc : rule.documentation()) {
+            if (doc.hasUrl()) {
+                CdsServiceResponseLinkJson link = new CdsServiceResponseLinkJson();
+                String name = doc.hasDisplay() ? doc.getDisplay() : doc.getCitation();
+                link.setLabel(doc.hasLabel() ? doc.getLabel() + ": " + name : name);
+                link.setUrl(doc.getUrl());
+                link.setType("absolute");
+                links.add(link);
+            }
+        }
+        return links;
     }
 
     private static CdsServiceResponseCardSourceJson source(RuleDefinition rule) {
@@ -112,17 +167,61 @@ public class CardFactory {
         return source;
     }
 
-    private List<CdsServiceResponseCodingJson> overrideReasons(RuleSet rules) {
+    /** The reasons the rule names, in its order, with their displays from the CodeSystem; a code it lacks is not offered. */
+    private List<CdsServiceResponseCodingJson> overrideReasons(RuleDefinition rule, RuleSet rules) {
         List<CdsServiceResponseCodingJson> reasons = new ArrayList<>();
-        rules.codeSystem(properties.overrideReasons()).ifPresent(cs -> {
-            for (CodeSystem.ConceptDefinitionComponent concept : cs.getConcept()) {
-                reasons.add(coding(cs.getUrl(), concept.getCode(), concept.getDisplay()));
-            }
-        });
+        for (Coding reason : rule.overrideReasons()) {
+            String system = reason.hasSystem() ? reason.getSystem() : properties.overrideReasons();
+            rules.codeSystem(system).flatMap(cs -> cs.getConcept().stream()
+                            .filter(c -> c.getCode().equals(reason.getCode())).findFirst())
+                    .ifPresent(concept -> reasons.add(coding(system, concept.getCode(), concept.getDisplay())));
+        }
         return reasons.isEmpty() ? null : reasons;
     }
 
-    private static CdsServiceResponseSuggestionJson suggestion(ActivityDefinition ad, HookContext context) {
+    /**
+     * The suggestion of a rule's definition: an ActivityDefinition gives one draft order; an
+     * order-set PlanDefinition gives one draft order per ActivityDefinition of its actions
+     * (e.g. one coded order per gene), accepted together.
+     */
+    private static Optional<CdsServiceResponseSuggestionJson> suggestion(String definition, RuleSet rules,
+            HookContext context) {
+        List<ActivityDefinition> activities = new ArrayList<>();
+        String label;
+        Optional<ActivityDefinition> single = rules.activityDefinition(definition);
+        if (single.isPresent()) {
+            activities.add(single.get());
+            label = single.get().getTitle();
+        } else {
+            Optional<PlanDefinition> orderSet = rules.planDefinition(definition);
+            if (orderSet.isEmpty()) {
+                return Optional.empty();
+            }
+            for (PlanDefinition.PlanDefinitionActionComponent action : orderSet.get().getAction()) {
+                if (action.hasDefinitionCanonicalType()) {
+                    rules.activityDefinition(action.getDefinitionCanonicalType().getValue()).ifPresent(activities::add);
+                }
+            }
+            label = orderSet.get().getTitle();
+        }
+        if (activities.isEmpty()) {
+            return Optional.empty();
+        }
+        CdsServiceResponseSuggestionJson suggestion = new CdsServiceResponseSuggestionJson();
+        suggestion.setLabel(label);
+        suggestion.setUuid(UUID.randomUUID().toString());
+        suggestion.setRecommended(true);
+        for (ActivityDefinition ad : activities) {
+            CdsServiceResponseSuggestionActionJson action = new CdsServiceResponseSuggestionActionJson();
+            action.setType("create");
+            action.setDescription(ad.getTitle());
+            action.setResource(draftOrder(ad, context));
+            suggestion.addAction(action);
+        }
+        return Optional.of(suggestion);
+    }
+
+    private static ServiceRequest draftOrder(ActivityDefinition ad, HookContext context) {
         ServiceRequest order = new ServiceRequest();
         order.setStatus(ServiceRequest.ServiceRequestStatus.DRAFT);
         order.setIntent(ad.hasIntent() ? ServiceRequest.ServiceRequestIntent.fromCode(ad.getIntent().toCode())
@@ -132,21 +231,14 @@ public class CardFactory {
         }
         order.setCode(ad.getCode().copy());
         order.setSubject(new Reference("Patient/" + context.patientId()));
+        if (context.encounterId() != null && !context.encounterId().isBlank()) {
+            order.setEncounter(new Reference("Encounter/" + context.encounterId()));
+        }
         if (context.userId().startsWith("Practitioner")) {
             order.setRequester(new Reference(context.userId()));
         }
         order.addInstantiatesCanonical(ad.getUrl() + (ad.hasVersion() ? "|" + ad.getVersion() : ""));
-
-        CdsServiceResponseSuggestionActionJson action = new CdsServiceResponseSuggestionActionJson();
-        action.setType("create");
-        action.setDescription(ad.hasDescription() ? ad.getDescription() : ad.getTitle());
-        action.setResource(order);
-        CdsServiceResponseSuggestionJson suggestion = new CdsServiceResponseSuggestionJson();
-        suggestion.setLabel(ad.getTitle());
-        suggestion.setUuid(UUID.randomUUID().toString());
-        suggestion.setRecommended(true);
-        suggestion.addAction(action);
-        return suggestion;
+        return order;
     }
 
     private static CdsServiceResponseCodingJson coding(String system, String code, String display) {

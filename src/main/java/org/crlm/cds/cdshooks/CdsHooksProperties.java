@@ -10,7 +10,7 @@ import org.springframework.util.unit.DataSize;
  *
  * @param advertiseExpandedCodes  discovery shows prefetch templates with explicit code lists
  *                                instead of {@code code:in=<ValueSet>} (not every EHR supports :in)
- * @param overrideReasons         CodeSystem whose concepts every card offers as overrideReasons
+ * @param overrideReasons         CodeSystem of override reasons, for a rule that names a reason code without its system
  * @param fetchTimeout            time limit of one request to the EHR's FHIR server
  * @param maxResponseSize         largest response accepted from the EHR's FHIR server
  * @param maxPages                most search pages followed per prefetch query

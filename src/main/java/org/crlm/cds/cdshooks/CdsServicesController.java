@@ -17,6 +17,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The CDS Hooks 2.0 HTTP contract: discovery and service calls. Errors are OperationOutcomes:
@@ -34,9 +35,11 @@ public class CdsServicesController {
     private final CdsJson json;
     private final ApiExceptionHandler errors;
     private final ApplicationEventPublisher events;
+    private final TransactionTemplate transactions;
 
     public CdsServicesController(HookService hooks, ServiceCatalog catalog, DiscoveryDocument discovery,
-            JsonBodyReader bodies, CdsJson json, ApiExceptionHandler errors, ApplicationEventPublisher events) {
+            JsonBodyReader bodies, CdsJson json, ApiExceptionHandler errors, ApplicationEventPublisher events,
+            TransactionTemplate transactions) {
         this.hooks = hooks;
         this.catalog = catalog;
         this.discovery = discovery;
@@ -44,7 +47,10 @@ public class CdsServicesController {
         this.json = json;
         this.errors = errors;
         this.events = events;
+        this.transactions = transactions;
     }
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CdsServicesController.class);
 
     // "/cds-services/" too: clients that append a slash to the base get discovery, not a 404.
     @GetMapping(value = {"", "/"}, produces = MediaType.APPLICATION_JSON_VALUE)
@@ -64,15 +70,25 @@ public class CdsServicesController {
             HookOutcome outcome = hooks.call(serviceId, body);
             ResponseEntity<String> response = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
                     .body(json.write(outcome.response()));
-            events.publishEvent(HookCompletedEvent.answered(Instant.now(), serviceId, outcome, issuer, correlationId, 200,
-                    System.nanoTime() - started));
+            // The audit row and the issued cards are committed before the answer leaves: a crash after
+            // the response loses nothing, and a database that cannot record them turns the call into a 503.
+            HookCompletedEvent answered = HookCompletedEvent.answered(Instant.now(), serviceId, outcome, issuer,
+                    correlationId, 200, System.nanoTime() - started);
+            transactions.executeWithoutResult(status -> events.publishEvent(answered));
             return response;
         } catch (RuntimeException e) {
             ResponseEntity<String> response = errors.toResponse(e);
             JsonNode context = body == null ? null : body.get("context");
-            events.publishEvent(HookCompletedEvent.refused(Instant.now(), serviceId, text(body, "hook"),
+            HookCompletedEvent refused = HookCompletedEvent.refused(Instant.now(), serviceId, text(body, "hook"),
                     text(body, "hookInstance"), text(context, "patientId"), issuer, correlationId,
-                    response.getStatusCode().value(), System.nanoTime() - started));
+                    response.getStatusCode().value(), System.nanoTime() - started);
+            try {
+                transactions.executeWithoutResult(status -> events.publishEvent(refused));
+            } catch (RuntimeException auditFailed) {
+                // The refusal is still answered; the database that would record it is itself the problem.
+                log.warn("Could not record refused call {} ({}): {}", refused.hookInstance(), refused.httpStatus(),
+                        auditFailed.toString());
+            }
             return response;
         }
     }

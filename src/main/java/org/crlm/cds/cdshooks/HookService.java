@@ -59,7 +59,8 @@ public class HookService {
 
     /** Decides on the gathered data and deals the cards. */
     HookOutcome answer(ServiceDefinition service, HookRequest request, PatientRecord record, RuleSet rules) {
-        Decision decision = evaluator.decide(rules, service, new PatientData(request.context().patientId(), record.resources()));
+        Decision decision = evaluator.decide(rules, service, new PatientData(request.context().patientId(), record.resources()),
+                request.context().hookOrderIds());
         CardDeck.Dealt dealt = deck.deal(decision, rules, request.context(), request.hookInstance());
         CdsServiceResponseJson response = new CdsServiceResponseJson();
         dealt.cards().forEach(response::addCard);

@@ -91,11 +91,18 @@ public class PrefetchResolver {
         }
         byKey.putAll(fetch(missing, request, fromRemote));
         List<IBaseResource> resources = new ArrayList<>();
-        byKey.values().forEach(resources::addAll);
+        List<PatientRecord.ResourceRead> read = new ArrayList<>();
+        byKey.forEach((key, list) -> {
+            resources.addAll(list);
+            list.forEach(r -> read.add(PatientRecord.ResourceRead.of(r, sources.get(key), key)));
+        });
         if (request.context().draftOrders() != null) {
-            request.context().draftOrders().getEntry().forEach(e -> resources.add(e.getResource()));
+            request.context().draftOrders().getEntry().forEach(e -> {
+                resources.add(e.getResource());
+                read.add(PatientRecord.ResourceRead.of(e.getResource(), PatientRecord.Source.HOOK_CONTEXT, "draftOrders"));
+            });
         }
-        return new PatientRecord(resources, sources);
+        return new PatientRecord(resources, sources, List.copyOf(read));
     }
 
     /** Missing data may come from the local store only where it is the patient's record, and only for a patient it knows. */

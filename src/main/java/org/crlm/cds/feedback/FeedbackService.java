@@ -33,7 +33,6 @@ public class FeedbackService {
     }
 
     public Result record(String serviceId, List<FeedbackItem> items) {
-        cards.flush();
         List<IssuedCardStore.StoredCard> matched = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             FeedbackItem item = items.get(i);

@@ -1,19 +1,18 @@
 package org.crlm.cds.feedback;
 
-import jakarta.annotation.PreDestroy;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.Optional;
 import org.crlm.cds.cdshooks.HookCompletedEvent;
 import org.crlm.cds.cdshooks.IssuedCard;
-import org.crlm.cds.ops.WriteBehindQueue;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
- * Remembers every card issued (uuid → service, rule, library version), written behind the
- * response in batches, so feedback can be checked and counted per rule version.
+ * Remembers every card issued (uuid → service, rule, library version), written synchronously
+ * in the transaction the hook controller opens before it answers, so feedback on any card an
+ * EHR received finds it, even after a crash.
  */
 @Component
 public class IssuedCardStore {
@@ -26,23 +25,16 @@ public class IssuedCardStore {
     }
 
     private final JdbcTemplate jdbc;
-    private final WriteBehindQueue<Row> queue;
 
     public IssuedCardStore(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
-        this.queue = new WriteBehindQueue<>("issued-cards", 200, 500, this::write);
     }
 
     @EventListener
     public void on(HookCompletedEvent event) {
-        for (IssuedCard card : event.cards()) {
-            queue.add(new Row(event, card));
+        if (!event.cards().isEmpty()) {
+            write(event.cards().stream().map(card -> new Row(event, card)).toList());
         }
-    }
-
-    /** Writes what this node has queued, so a lookup right after a call sees its cards. */
-    public void flush() {
-        queue.flush();
     }
 
     public Optional<StoredCard> find(String uuid) {
@@ -67,8 +59,4 @@ public class IssuedCardStore {
                 });
     }
 
-    @PreDestroy
-    public void close() {
-        queue.close();
-    }
 }

@@ -14,16 +14,27 @@ import org.crlm.cds.rules.ExpressionFailure;
  */
 public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
 
-    /** A rule either fired, did not, or failed (a failure is never read as "did not fire"). */
-    public enum Status { FIRED, NOT_FIRED, FAILED }
+    /**
+     * A rule either fired, did not, or failed (a failure is never read as "did not fire"); or it
+     * was not evaluated because the service does not apply to this call (an order hook whose
+     * selected or signed orders include no liver ablation).
+     */
+    public enum Status { FIRED, NOT_FIRED, FAILED, NOT_APPLICABLE }
 
     /**
      * @param facts       the facts text of a fired rule; when its facts expression failed, the
      *                    fixed text {@link DecisionEvaluator#FACTS_UNAVAILABLE}
      * @param failure     why the condition (or, for a fired rule, the facts) could not be evaluated
+     * @param scopeNote   for a fired rule, how the evidence's setting relates to the planned ablation, or null
+     * @param resources   for a fired rule, the FHIR resources the decision read (empty when not listed)
      */
     public record RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
-            String libraryUrl, String libraryVersion) {
+            String libraryUrl, String libraryVersion, String scopeNote, List<ResourceRef> resources) {
+
+        public RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
+                String libraryUrl, String libraryVersion) {
+            this(rule, status, facts, failure, libraryUrl, libraryVersion, null, List.of());
+        }
 
         public boolean fired() {
             return status == Status.FIRED;

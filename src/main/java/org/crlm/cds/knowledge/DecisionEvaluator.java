@@ -28,12 +28,37 @@ public final class DecisionEvaluator {
         this.engine = engine;
     }
 
+    /** The CQL parameter carrying the ids of the orders an order hook selected or is signing. */
+    public static final String HOOK_ORDER_IDS = "Hook Order Ids";
+
+    /** Decides outside an order hook (patient-view, the console without orders). */
     public Decision decide(RuleSet rules, ServiceDefinition service, PatientData data) {
-        return decide(engine.open(rules, data, Map.of()), service);
+        return decide(rules, service, data, null);
+    }
+
+    /**
+     * @param hookOrderIds order-select: the selected orders; order-sign: the orders being signed ("Type/id");
+     *                     null for other hooks. The service's CQL applicability condition decides whether they
+     *                     concern it; they do not change what counts as planned.
+     */
+    public Decision decide(RuleSet rules, ServiceDefinition service, PatientData data, List<String> hookOrderIds) {
+        return decide(open(rules, data, hookOrderIds), service);
     }
 
     /** Decides on an open session, so a caller can go on to evaluate other expressions on the same cache. */
     public Decision decide(EvaluationSession session, ServiceDefinition service) {
+        if (service.applicability() != null) {
+            ExpressionResult applies = session.evaluate(service.applicability());
+            // A failed applicability check runs the rules: a failure must never silence the advice.
+            if (!applies.failed() && !applies.isTrue()) {
+                List<Decision.RuleOutcome> skipped = new ArrayList<>();
+                for (RuleDefinition rule : service.rules()) {
+                    skipped.add(new Decision.RuleOutcome(rule, Decision.Status.NOT_APPLICABLE, null, null,
+                            service.applicability().libraryCanonical(), applies.libraryVersion()));
+                }
+                return new Decision(service, List.copyOf(skipped));
+            }
+        }
         List<Decision.RuleOutcome> outcomes = new ArrayList<>();
         for (RuleDefinition rule : service.rules()) {
             outcomes.add(apply(session, rule));
@@ -42,7 +67,11 @@ public final class DecisionEvaluator {
     }
 
     public EvaluationSession open(RuleSet rules, PatientData data) {
-        return engine.open(rules, data, Map.of());
+        return open(rules, data, null);
+    }
+
+    public EvaluationSession open(RuleSet rules, PatientData data, List<String> hookOrderIds) {
+        return engine.open(rules, data, hookOrderIds == null ? Map.of() : Map.of(HOOK_ORDER_IDS, List.copyOf(hookOrderIds)));
     }
 
     private static Decision.RuleOutcome apply(EvaluationSession session, RuleDefinition rule) {
@@ -71,6 +100,43 @@ public final class DecisionEvaluator {
                 facts = factsResult.value().toString();
             }
         }
-        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion());
+        String scopeNote = null;
+        if (rule.scopeNote() != null) {
+            ExpressionResult note = session.evaluate(rule.scopeNote());
+            if (note.failed()) {
+                factsFailure = factsFailure != null ? factsFailure : note.failure();
+            } else if (note.value() != null) {
+                scopeNote = note.value().toString();
+            }
+        }
+        List<ResourceRef> resources = List.of();
+        if (rule.resources() != null) {
+            ExpressionResult read = session.evaluate(rule.resources());
+            if (read.failed()) {
+                factsFailure = factsFailure != null ? factsFailure : read.failure();
+            } else {
+                resources = resourceRefs(read.value());
+            }
+        }
+        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion(),
+                scopeNote, resources);
+    }
+
+    /** CQL tuples {type, id, version} → references, each once, in order. */
+    private static List<ResourceRef> resourceRefs(Object value) {
+        java.util.LinkedHashSet<ResourceRef> refs = new java.util.LinkedHashSet<>();
+        if (value instanceof Iterable<?> items) {
+            for (Object item : items) {
+                if (item instanceof org.opencds.cqf.cql.engine.runtime.Tuple tuple) {
+                    Object type = tuple.getElements().get("type");
+                    Object id = tuple.getElements().get("id");
+                    Object version = tuple.getElements().get("version");
+                    if (type != null && id != null) {
+                        refs.add(new ResourceRef(type.toString(), id.toString(), version == null ? null : version.toString()));
+                    }
+                }
+            }
+        }
+        return List.copyOf(refs);
     }
 }

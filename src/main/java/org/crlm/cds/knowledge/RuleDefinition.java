@@ -2,6 +2,7 @@ package org.crlm.cds.knowledge;
 
 import java.util.List;
 import org.crlm.cds.rules.ExpressionRef;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 
 /**
@@ -12,6 +13,11 @@ import org.hl7.fhir.r4.model.RelatedArtifact;
  * @param priority           action.priority: routine → info, urgent → warning, asap/stat → critical
  * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
  * @param planDefinition     canonical|version of the rule's PlanDefinition
+ * @param evidenceParagraphs the findings the card quotes, in order
+ * @param resources          expression (dynamicValue on action.input) listing the FHIR resources behind the decision
+ * @param overrideReasons    the override reasons this rule's card offers (system and code; display from the CodeSystem)
+ * @param scopeNote          expression (dynamicValue on action.documentation) saying how the evidence's setting
+ *                           relates to the planned ablation, or null
  */
 public record RuleDefinition(
         String ruleId,
@@ -24,5 +30,11 @@ public record RuleDefinition(
         ExpressionRef condition,
         ExpressionRef facts,
         String activityDefinition,
-        String planDefinition) {
+        String planDefinition,
+        List<EvidenceParagraph> evidenceParagraphs,
+        ExpressionRef scopeNote,
+        List<Coding> overrideReasons,
+        ExpressionRef resources) {
+
+    public static final String OVERRIDE_REASON_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/override-reason";
 }

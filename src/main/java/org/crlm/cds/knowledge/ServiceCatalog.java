@@ -68,8 +68,16 @@ public class ServiceCatalog {
                 for (PlanDefinitionActionComponent child : top.getAction()) {
                     collectRules(child, plan, rules, ruleActions);
                 }
+                String defaultLibrary = plan.hasLibrary() ? plan.getLibrary().get(0).getValue() : null;
+                ExpressionRef applicability = null;
+                for (PlanDefinition.PlanDefinitionActionConditionComponent c : top.getCondition()) {
+                    if (c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY) {
+                        applicability = ref(c.getExpression(), defaultLibrary);
+                    }
+                }
                 services.put(id, new ServiceDefinition(id, hook.get(), plan.getTitle(), plan.getDescription(),
-                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions)));
+                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions),
+                        applicability));
             }
         }
         return services;
@@ -128,16 +136,43 @@ public class ServiceCatalog {
             }
         }
         ExpressionRef facts = null;
+        ExpressionRef scopeNote = null;
+        ExpressionRef resources = null;
         for (PlanDefinition.PlanDefinitionActionDynamicValueComponent dv : action.getDynamicValue()) {
             if ("action.description".equals(dv.getPath()) || "description".equals(dv.getPath())) {
                 facts = ref(dv.getExpression(), defaultLibrary);
+            } else if ("action.documentation".equals(dv.getPath())) {
+                scopeNote = ref(dv.getExpression(), defaultLibrary);
+            } else if ("action.input".equals(dv.getPath())) {
+                resources = ref(dv.getExpression(), defaultLibrary);
             }
         }
         String activity = action.hasDefinitionCanonicalType() ? action.getDefinitionCanonicalType().getValue() : null;
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
         return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
                 action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
-                owner.getUrl() + "|" + owner.getVersion());
+                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote, overrideReasons(action), resources);
+    }
+
+    private static List<Coding> overrideReasons(PlanDefinitionActionComponent action) {
+        return action.getExtensionsByUrl(RuleDefinition.OVERRIDE_REASON_EXTENSION).stream()
+                .filter(e -> e.getValue() instanceof Coding)
+                .map(e -> ((Coding) e.getValue()).copy())
+                .toList();
+    }
+
+    private static List<EvidenceParagraph> evidenceParagraphs(PlanDefinitionActionComponent action) {
+        List<EvidenceParagraph> paragraphs = new ArrayList<>();
+        for (Extension ext : action.getExtensionsByUrl(EvidenceParagraph.EXTENSION)) {
+            paragraphs.add(new EvidenceParagraph(part(ext, "key"), part(ext, "source"), part(ext, "endpoint"),
+                    part(ext, "title"), part(ext, "text")));
+        }
+        return List.copyOf(paragraphs);
+    }
+
+    private static String part(Extension ext, String url) {
+        Extension part = ext.getExtensionByUrl(url);
+        return part == null || part.getValue() == null ? null : part.getValue().primitiveValue();
     }
 
     private static ExpressionRef ref(Expression expression, String defaultLibrary) {

@@ -1,6 +1,8 @@
 package org.crlm.cds.ops;
 
-import jakarta.annotation.PreDestroy;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
@@ -8,6 +10,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.crlm.cds.cdshooks.HookCompletedEvent;
 import org.crlm.cds.cdshooks.IssuedCard;
+import org.crlm.cds.cdshooks.PatientRecord;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
@@ -15,34 +18,33 @@ import org.springframework.stereotype.Component;
 
 /**
  * Every hook decision, answered or refused: time, service, hook instance, patient id, rules
- * fired, library versions, client issuer, status. Ids only, no clinical values. Written
- * behind the response in batches; deleted after the retention period.
+ * fired, library versions, client issuer, status, and the resources read (reference, version,
+ * where each came from). Ids only, no clinical values. Written synchronously, in the
+ * transaction the hook controller opens before it sends the answer, so a row exists for every
+ * answer sent; deleted after the retention period.
  */
 @Component
 public class AuditTrail {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final JdbcTemplate jdbc;
     private final AuditProperties properties;
-    private final WriteBehindQueue<HookCompletedEvent> queue;
 
     public AuditTrail(JdbcTemplate jdbc, AuditProperties properties) {
         this.jdbc = jdbc;
         this.properties = properties;
-        this.queue = new WriteBehindQueue<>("audit", 250, 500, this::write);
     }
 
     @EventListener
     public void on(HookCompletedEvent event) {
-        queue.add(event);
-    }
-
-    public void flush() {
-        queue.flush();
+        write(List.of(event));
     }
 
     private void write(List<HookCompletedEvent> events) {
         jdbc.batchUpdate("insert into cds_audit_event (occurred_at, service_id, hook, hook_instance, patient_id, rules_fired,"
-                + " library_versions, client_issuer, correlation_id, http_status, duration_ms) values (?,?,?,?,?,?,?,?,?,?,?)",
+                + " library_versions, client_issuer, correlation_id, http_status, duration_ms, resources_read, data_sources)"
+                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 events, events.size(), (ps, e) -> {
                     ps.setTimestamp(1, Timestamp.from(e.at()));
                     ps.setString(2, cut(e.serviceId(), 100));
@@ -56,7 +58,23 @@ public class AuditTrail {
                     ps.setString(9, cut(e.correlationId(), 64));
                     ps.setInt(10, e.httpStatus());
                     ps.setInt(11, (int) Math.min(Integer.MAX_VALUE, e.durationNanos() / 1_000_000));
+                    ps.setString(12, resourcesRead(e.resourcesRead()));
+                    ps.setString(13, cut(e.dataSources().entrySet().stream().map(Map.Entry::toString)
+                            .collect(Collectors.joining(",")), 1000));
                 });
+    }
+
+    /** [{"reference":"Observation/o1","version":"3","source":"PREFETCH","prefetchKey":"geneticResults"}, …] */
+    static String resourcesRead(List<PatientRecord.ResourceRead> read) {
+        ArrayNode rows = JSON.createArrayNode();
+        for (PatientRecord.ResourceRead r : read) {
+            ObjectNode row = rows.addObject();
+            row.put("reference", r.reference());
+            row.put("version", r.version());
+            row.put("source", r.source() == null ? null : r.source().name());
+            row.put("prefetchKey", r.prefetchKey());
+        }
+        return rows.toString();
     }
 
     private static String cut(String s, int max) {
@@ -69,8 +87,4 @@ public class AuditTrail {
                 Timestamp.from(Instant.now().minus(properties.retention())));
     }
 
-    @PreDestroy
-    public void close() {
-        queue.close();
-    }
 }

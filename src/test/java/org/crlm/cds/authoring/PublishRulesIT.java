@@ -139,6 +139,26 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     @Test
+    void theOverviewShowsEachRulesGovernance() {
+        JsonNode overview = Http.get(base() + "/console/api/overview", authorToken()).json();
+        int rules = 0;
+        for (JsonNode service : overview.path("services")) {
+            for (JsonNode rule : service.path("rules")) {
+                JsonNode governance = rule.path("governance");
+                assertThat(governance.path("authors").size()).as(rule.path("ruleId").asText()).isPositive();
+                assertThat(governance.path("reviewers").size()).isPositive();
+                assertThat(governance.path("approvalDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
+                assertThat(governance.path("lastReviewDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
+                assertThat(governance.path("effectiveFrom").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
+                assertThat(governance.path("citations").findValuesAsText("url")).isNotEmpty()
+                        .allMatch(u -> u.startsWith("https://"));
+                rules++;
+            }
+        }
+        assertThat(rules).isPositive();
+    }
+
+    @Test
     void publishingNeedsTheAuthoringScope() {
         String changed = withVersion(originalCql, "1.0.3");
         Http.Response clinician = publish(changed, keys().fhirToken("user/*.read", "user/*.write"));

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CDS Hooks 2.0 contract end to end over HTTP: discovery, each hook with full, partial
@@ -91,6 +92,35 @@ class CdsHooksContractIT extends AppIntegrationTest {
         assertCards(cds.call(service, request), expected);
     }
 
+    /**
+     * What the public CDS Hooks Sandbox sends when a clinician signs or selects a paracetamol
+     * order for a patient whose record holds planned ablations: no ablation cards, on either hook.
+     */
+    @ParameterizedTest(name = "{0}: a paracetamol order alone gets no ablation cards")
+    @ValueSource(strings = {"crlm-ablation-order-sign", "crlm-ablation-order-select"})
+    void aParacetamolOrderAloneGetsNoAblationCards(String service) {
+        ObjectNode request = request(service, "crlm-demo-11");
+        ObjectNode context = (ObjectNode) request.get("context");
+        ObjectNode drafts = context.putObject("draftOrders");
+        drafts.put("resourceType", "Bundle");
+        drafts.put("type", "collection");
+        ObjectNode medication = drafts.putArray("entry").addObject().putObject("resource");
+        medication.put("resourceType", "MedicationRequest");
+        medication.put("id", "request-123");
+        medication.put("status", "draft");
+        medication.put("intent", "order");
+        medication.putObject("medicationCodeableConcept").put("text", "Acetaminophen 325 MG Oral Tablet")
+                .putArray("coding").addObject().put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
+                .put("code", "313782").put("display", "Acetaminophen 325 MG Oral Tablet");
+        medication.putObject("subject").put("reference", "Patient/crlm-demo-11");
+        if (context.has("selections")) {
+            context.putArray("selections").add("MedicationRequest/request-123");
+        }
+        assertCards(cds.call(service, request), Set.of());
+        // The same patient, the ablation order selected or signed: the warnings are back.
+        assertCards(cds.call(service, request(service, "crlm-demo-11")), Set.of("R1", "R2", "R3"));
+    }
+
     @ParameterizedTest(name = "{0} for {1}, partial prefetch → {2}")
     @MethodSource("hooks")
     void partialPrefetchTheServiceFetchesTheRest(String service, String patient, Set<String> expected) {
@@ -143,11 +173,27 @@ class CdsHooksContractIT extends AppIntegrationTest {
             JsonNode provenance = card.path("extension").path("org.crlm-cds.rule");
             assertThat(provenance.path("ruleId").asText()).isEqualTo(card.path("source").path("topic").path("code").asText());
             assertThat(provenance.path("libraryVersion").asText()).matches("\\d+\\.\\d+\\.\\d+");
-            assertThat(card.path("overrideReasons").findValuesAsText("code"))
-                    .contains("resection-not-feasible", "mdt-decision", "patient-preference");
+            if (card.path("indicator").asText().equals("warning")) {
+                assertThat(card.path("overrideReasons").findValuesAsText("code"))
+                        .contains("resection-not-feasible", "mdt-decision", "patient-preference");
+            } else {
+                // R8 informs about risk factors: the only reason to dismiss it is wrong data.
+                assertThat(card.path("overrideReasons").findValuesAsText("code")).containsExactly("data-outdated");
+            }
         }
         JsonNode r1 = card(body, "R1");
         assertThat(r1.path("detail").asText()).contains("**This patient:** KRAS p.Gly12Asp").contains("2 lesions planned");
+        // The resources behind the decision, as read from the store: each with its type, id and version.
+        JsonNode resources = r1.path("extension").path("org.crlm-cds.resources");
+        assertThat(resources.size()).isPositive();
+        for (JsonNode ref : resources) {
+            assertThat(ref.path("type").asText()).isIn("Observation", "ServiceRequest", "Procedure", "Condition");
+            assertThat(ref.path("id").asText()).isNotBlank();
+            // Read from the store: each has its version (a draft order sent in the hook's context has none).
+            if (!ref.path("id").asText().startsWith("draft-")) {
+                assertThat(ref.path("version").asText()).as(ref.toString()).matches("\\d+");
+            }
+        }
         assertThat(r1.path("source").path("url").asText()).isEqualTo("https://doi.org/10.1002/wjs.12616");
     }
 
@@ -159,13 +205,18 @@ class CdsHooksContractIT extends AppIntegrationTest {
         assertThat(r7.path("selectionBehavior").asText()).isEqualTo("at-most-one");
         JsonNode suggestion = r7.path("suggestions").get(0);
         assertThat(suggestion.path("uuid").asText()).isNotBlank();
-        JsonNode action = suggestion.path("actions").get(0);
-        assertThat(action.path("type").asText()).isEqualTo("create");
-        JsonNode order = action.path("resource");
-        assertThat(order.path("resourceType").asText()).isEqualTo("ServiceRequest");
-        assertThat(order.path("status").asText()).isEqualTo("draft");
-        assertThat(order.path("subject").path("reference").asText()).isEqualTo("Patient/crlm-demo-07");
-        assertThat(order.path("code").path("text").asText()).contains("KRAS").contains("NRAS").contains("BRAF");
+        List<String> genes = new java.util.ArrayList<>();
+        for (JsonNode action : suggestion.path("actions")) {
+            assertThat(action.path("type").asText()).isEqualTo("create");
+            JsonNode order = action.path("resource");
+            assertThat(order.path("resourceType").asText()).isEqualTo("ServiceRequest");
+            assertThat(order.path("status").asText()).isEqualTo("draft");
+            assertThat(order.path("intent").asText()).isEqualTo("order");
+            assertThat(order.path("subject").path("reference").asText()).isEqualTo("Patient/crlm-demo-07");
+            assertThat(order.path("code").path("coding").get(0).path("system").asText()).isEqualTo("http://loinc.org");
+            genes.add(order.path("code").path("text").asText().split(" ")[0]);
+        }
+        assertThat(genes).containsExactly("KRAS", "NRAS", "BRAF");
     }
 
     @Test

@@ -10,23 +10,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.crlm.cds.authoring.RuleTestCase;
-import org.crlm.cds.knowledge.Decision;
-import org.crlm.cds.knowledge.DecisionEvaluator;
-import org.crlm.cds.knowledge.ServiceCatalog;
-import org.crlm.cds.knowledge.ServiceDefinition;
-import org.crlm.cds.rules.PatientData;
-import org.crlm.cds.rules.RuleEngine;
-import org.crlm.cds.rules.RuleSet;
-import org.crlm.cds.support.RepositoryRules;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.springframework.util.unit.DataSize;
 
 /**
  * The whole card set of every scenario in cql/tests, checked against its golden file
@@ -43,11 +30,7 @@ class ScenarioCardsGoldenTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final boolean UPDATE = Boolean.getBoolean("golden.update");
 
-    private final DecisionEvaluator evaluator = new DecisionEvaluator(new RuleEngine());
-    private final ServiceCatalog catalog = new ServiceCatalog();
-    private final CardDeck deck = new CardDeck(new CardFactory(new CdsHooksProperties(true,
-            "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason", Duration.ofSeconds(5), DataSize.ofMegabytes(20), 20,
-            5000, 8)));
+    private final ScenarioDecks decks = new ScenarioDecks();
     private final CdsJson cdsJson = new CdsJson(FhirContext.forR4Cached());
 
     @TestFactory
@@ -68,13 +51,7 @@ class ScenarioCardsGoldenTest {
     }
 
     private JsonNode cards(RuleTestCase s) throws IOException {
-        RuleSet rules = RepositoryRules.get();
-        ServiceDefinition service = catalog.service(rules, s.serviceId()).orElseThrow();
-        List<IBaseResource> data = new ArrayList<>(s.recordResources());
-        data.addAll(s.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data));
-        HookContext context = new HookContext("Practitioner/test-surgeon", s.patientId(), null, s.selections(), s.draftOrders());
-        CardDeck.Dealt dealt = deck.deal(decision, rules, context, "golden");
+        CardDeck.Dealt dealt = decks.deal(s);
         ArrayNode cards = JSON.createArrayNode();
         for (var card : dealt.cards()) {
             cards.add(withoutUuids(JSON.readTree(cdsJson.write(card))));
