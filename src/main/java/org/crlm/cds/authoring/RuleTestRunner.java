@@ -40,7 +40,7 @@ public final class RuleTestRunner {
                 new IllegalArgumentException(testCase.file() + ": no service " + testCase.serviceId()));
         List<IBaseResource> data = new ArrayList<>(testCase.recordResources());
         data.addAll(testCase.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(testCase.patientId(), data));
+        Decision decision = evaluator.decide(rules, service, new PatientData(testCase.patientId(), data, testCase.evaluationDate()));
         Set<String> fired = new TreeSet<>();
         Map<String, String> failures = new LinkedHashMap<>();
         List<String> factProblems = new ArrayList<>();

@@ -72,7 +72,7 @@ class ScenarioCardsGoldenTest {
         ServiceDefinition service = catalog.service(rules, s.serviceId()).orElseThrow();
         List<IBaseResource> data = new ArrayList<>(s.recordResources());
         data.addAll(s.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data));
+        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data, s.evaluationDate()));
         HookContext context = new HookContext("Practitioner/test-surgeon", s.patientId(), null, s.selections(), s.draftOrders());
         CardDeck.Dealt dealt = deck.deal(decision, rules, context, "golden");
         ArrayNode cards = JSON.createArrayNode();
