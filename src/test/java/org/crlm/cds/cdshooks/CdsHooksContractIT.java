@@ -59,7 +59,8 @@ class CdsHooksContractIT extends AppIntegrationTest {
             assertThat(service.path("title").asText()).isNotBlank();
             assertThat(service.path("description").asText()).isNotBlank();
             assertThat(service.path("usageRequirements").asText()).contains("KRAS");
-            assertThat(service.path("prefetch").size()).isEqualTo(8);
+            assertThat(service.path("prefetch").size()).as("every template of the service's PlanDefinition")
+                    .isEqualTo(prefetchTemplatesInRepository(service.path("id").asText()));
             service.path("prefetch").forEach(template -> {
                 Matcher m = TOKEN.matcher(template.asText());
                 while (m.find()) {
@@ -319,6 +320,22 @@ class CdsHooksContractIT extends AppIntegrationTest {
     }
 
     // ---- helpers ----
+
+    /** The prefetch templates the service's PlanDefinition file declares (no count written here). */
+    private static int prefetchTemplatesInRepository(String serviceId) {
+        try {
+            JsonNode plan = Http.JSON.readTree(java.nio.file.Path.of("fhir-resources", "rules", "PlanDefinition-" + serviceId + ".json").toFile());
+            int count = 0;
+            for (JsonNode extension : plan.path("extension")) {
+                if (extension.path("url").asText().endsWith("/cds-hooks-prefetch")) {
+                    count++;
+                }
+            }
+            return count;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private ObjectNode request(String service, String patientId) {
         String hook = service.replace("crlm-ablation-", "");
