@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.crlm.cds.knowledge.DateShift;
 import org.hl7.fhir.r4.model.Bundle;
 
 /**
@@ -23,7 +27,8 @@ import org.hl7.fhir.r4.model.Bundle;
  * and the exact set of rules expected to fire. Informaticians add cases as files.
  */
 public record RuleTestCase(Path file, String title, String hook, String patientId, Bundle record, Bundle draftOrders,
-        List<String> selections, Set<String> expectedRules, Map<String, List<String>> expectedFacts) {
+        List<String> selections, Set<String> expectedRules, Map<String, List<String>> expectedFacts,
+        ZonedDateTime evaluationDate) {
 
     public static final Path DIR = Path.of("cql", "tests");
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -57,11 +62,30 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
                 e.getValue().forEach(v -> parts.add(v.asText()));
                 facts.put(e.getKey(), parts);
             });
+            ZonedDateTime evaluationDate = root.hasNonNull("evaluationDate")
+                    ? ZonedDateTime.parse(root.get("evaluationDate").asText()) : null;
             return new RuleTestCase(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
-                    record, drafts, selections, expected, facts);
+                    record, drafts, selections, expected, facts, evaluationDate);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * This case with every date of its record and draft orders moved by whole months so that its
+     * evaluation date falls within a month before {@code today}: for paths that cannot set the
+     * rules' "now" (a CDS Hooks call evaluates at the current time). Cases keep a margin of more
+     * than a month from the measurement window. Without an evaluation date, the case itself.
+     */
+    public RuleTestCase relativeTo(LocalDate today) {
+        if (evaluationDate == null) {
+            return this;
+        }
+        int months = DateShift.months(evaluationDate.withZoneSameInstant(ZoneOffset.UTC).toLocalDate(), today);
+        Bundle movedRecord = DateShift.shift(record.copy(), months);
+        Bundle movedDrafts = draftOrders == null ? null : DateShift.shift(draftOrders.copy(), months);
+        return new RuleTestCase(file, title, hook, patientId, movedRecord, movedDrafts, selections, expectedRules, expectedFacts,
+                evaluationDate.plusMonths(months));
     }
 
     public String name() {

@@ -40,8 +40,8 @@ public final class RuleTestRunner {
                 new IllegalArgumentException(testCase.file() + ": no service " + testCase.serviceId()));
         List<IBaseResource> data = new ArrayList<>(testCase.recordResources());
         data.addAll(testCase.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(testCase.patientId(), data),
-                testCase.hookOrderIds());
+        Decision decision = evaluator.decide(rules, service,
+                new PatientData(testCase.patientId(), data, testCase.evaluationDate()), testCase.hookOrderIds());
         Set<String> fired = new TreeSet<>();
         Map<String, String> failures = new LinkedHashMap<>();
         List<String> factProblems = new ArrayList<>();

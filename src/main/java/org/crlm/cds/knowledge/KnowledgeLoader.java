@@ -121,9 +121,11 @@ public class KnowledgeLoader {
 
     private int writeDemoData(List<RepositoryFiles.FileResource> fromFiles) {
         Map<java.nio.file.Path, Bundle> byFile = new LinkedHashMap<>();
+        int months = DateShift.months(properties.demoDataWrittenAsOf(), java.time.LocalDate.now());
         for (RepositoryFiles.FileResource f : fromFiles) {
             if (!KnowledgeResources.TYPES.contains(f.resource().fhirType())) {
-                addPut(byFile.computeIfAbsent(f.file(), p -> new Bundle().setType(Bundle.BundleType.TRANSACTION)), f.resource());
+                addPut(byFile.computeIfAbsent(f.file(), p -> new Bundle().setType(Bundle.BundleType.TRANSACTION)),
+                        DateShift.shift(f.resource(), months));
             }
         }
         int count = 0;

@@ -25,9 +25,10 @@ public final class EvaluationSession {
     private final CqlEngine engine;
     private final String patientId;
     private final Map<String, Object> parameters;
-    private final ZonedDateTime now = ZonedDateTime.now();
+    private final ZonedDateTime now;
 
-    EvaluationSession(RuleSet rules, CqlEngine engine, String patientId, Map<String, Object> parameters) {
+    EvaluationSession(RuleSet rules, CqlEngine engine, String patientId, Map<String, Object> parameters, ZonedDateTime now) {
+        this.now = now;
         this.rules = rules;
         this.engine = engine;
         this.patientId = patientId;

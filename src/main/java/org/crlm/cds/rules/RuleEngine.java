@@ -25,6 +25,6 @@ public final class RuleEngine {
         Environment environment = new Environment(rules.libraryManager(),
                 Map.of(FHIR_MODEL_URI, new CompositeDataProvider(modelResolver, retrieve)), rules.terminology());
         CqlEngine engine = new CqlEngine(environment, EnumSet.of(CqlEngine.Options.EnableExpressionCaching));
-        return new EvaluationSession(rules, engine, data.patientId(), parameters);
+        return new EvaluationSession(rules, engine, data.patientId(), parameters, data.evaluationTime());
     }
 }

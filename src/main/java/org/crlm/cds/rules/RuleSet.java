@@ -60,7 +60,11 @@ public final class RuleSet {
     }
 
     /** The codes of a value set as {@code system|code}, ConceptMap equivalents included. */
+    /** The codes of a value set; refused for one with filters, whose members cannot be listed. */
     public List<String> valueSetCodes(String url) {
+        if (!terminology.isEnumerable(url)) {
+            throw new IllegalStateException("ValueSet " + url + " has filters; its codes cannot be listed");
+        }
         List<String> codes = new java.util.ArrayList<>();
         terminology.expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
                 .forEach(c -> codes.add(c.getSystem() + "|" + c.getCode()));

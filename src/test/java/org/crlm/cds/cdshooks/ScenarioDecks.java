@@ -29,7 +29,7 @@ final class ScenarioDecks {
         ServiceDefinition service = catalog.service(rules, s.serviceId()).orElseThrow();
         List<IBaseResource> data = new ArrayList<>(s.recordResources());
         data.addAll(s.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data), s.hookOrderIds());
+        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data, s.evaluationDate()), s.hookOrderIds());
         HookContext context = new HookContext("Practitioner/test-surgeon", s.patientId(), null, s.selections(), s.draftOrders());
         return deck.deal(decision, rules, context, "scenario");
     }

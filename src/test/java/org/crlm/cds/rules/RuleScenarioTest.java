@@ -39,6 +39,25 @@ class RuleScenarioTest {
         }
     }
 
+    /**
+     * Time moves on: each case with its dates moved to within a month before today, evaluated at
+     * the current time (as a CDS Hooks call is), gives the same rules. Rules that look back from
+     * now (the measurement window) would otherwise drift.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyScenarioGivesTheSameRulesOnALaterDay() {
+        java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+        return scenarios.stream().filter(s -> s.evaluationDate() != null).map(s -> DynamicTest.dynamicTest(s.name(), () -> {
+            RuleTestCase later = s.relativeTo(today);
+            assertThat(later.evaluationDate().toLocalDate()).isBetween(today.minusMonths(1), today);
+            RuleTestCase atTheCurrentTime = new RuleTestCase(later.file(), later.title(), later.hook(), later.patientId(),
+                    later.record(), later.draftOrders(), later.selections(), later.expectedRules(), later.expectedFacts(), null);
+            RuleTestRunner.Outcome outcome = runner.run(RepositoryRules.get(), atTheCurrentTime);
+            assertThat(outcome.failures()).as("rules that failed").isEmpty();
+            assertThat(outcome.fired()).as(s.name()).isEqualTo(new TreeSet<>(s.expectedRules()));
+        }));
+    }
+
     @TestFactory
     Stream<DynamicTest> everyScenarioThroughTheEvaluator() {
         return scenarios.stream().map(s -> DynamicTest.dynamicTest(s.name(), () -> {

@@ -113,6 +113,14 @@ public final class EvidenceFigures {
     /** The evidence part of a card's detail (after the patient's own facts). */
     public static String evidencePart(String detail) {
         int at = detail.indexOf("**Evidence.**");
-        return at < 0 ? detail : detail.substring(at);
+        if (at >= 0) {
+            return detail.substring(at);
+        }
+        // A card without an evidence paragraph (GAPS): everything but the patient's own facts.
+        if (detail.startsWith("**This patient:**")) {
+            int end = detail.indexOf("\n\n");
+            return end < 0 ? "" : detail.substring(end);
+        }
+        return detail;
     }
 }
