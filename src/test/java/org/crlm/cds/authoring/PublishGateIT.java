@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -58,6 +59,8 @@ class PublishGateIT extends AppIntegrationTest {
     DaoRegistry daoRegistry;
     @Autowired
     DevModeWatcher devMode;
+    @Autowired
+    ScenarioStore scenarios;
 
     private CdsClient cds;
     private Map<String, String> originals;
@@ -67,7 +70,8 @@ class PublishGateIT extends AppIntegrationTest {
     void remember() {
         cds = new CdsClient(base(), keys());
         originals = new java.util.LinkedHashMap<>();
-        for (String ref : new String[] {"Library/" + RULES, "Library/" + FACTS, "ValueSet/kras-gene", "PlanDefinition/crlm-rule-r3"}) {
+        for (String ref : new String[] {"Library/" + RULES, "Library/" + FACTS, "ValueSet/kras-gene", "PlanDefinition/crlm-rule-r3",
+                "PlanDefinition/crlm-rule-r6"}) {
             originals.put(ref, Http.get(base() + "/fhir/" + ref, author()).body());
         }
         cardsBefore = new java.util.LinkedHashMap<>();
@@ -317,6 +321,47 @@ class PublishGateIT extends AppIntegrationTest {
         assertThat(diagnostics(put)).contains("rule R3 card text").contains("states 30 mm").contains("[25.0]")
                 .contains("rule R6 card text");
         assertRulesUnchanged();
+    }
+
+    @Test
+    void aThresholdChangeWithItsCardTextAndExpectationsInOneTransactionIsAccepted() {
+        Library lowered = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.17",
+                cql -> cql.replace("parameter \"Large Lesion mm\" Decimal default 30.0", "parameter \"Large Lesion mm\" Decimal default 25.0"));
+        Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        transaction.addEntry().setResource(lowered).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("Library/" + RULES);
+        for (String rule : new String[] {"crlm-rule-r3", "crlm-rule-r6"}) {
+            PlanDefinition plan = read(PlanDefinition.class, "PlanDefinition/" + rule);
+            plan.setVersion("1.0.1");
+            plan.getAction().forEach(action -> {
+                action.setTitle(action.getTitle().replace("30 mm", "25 mm"));
+                action.getCode().forEach(code -> code.getCoding().forEach(c -> c.setDisplay(c.getDisplay() == null ? null
+                        : c.getDisplay().replace("30 mm", "25 mm"))));
+            });
+            transaction.addEntry().setResource(plan).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("PlanDefinition/" + rule);
+        }
+        String token = keys().fhirToken("user/*.read", "user/*.write", TestKeys.AUTHORING_SCOPE);
+        Map<String, String> headers = Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + token);
+
+        Http.Response refused = Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
+        assertThat(refused.status()).as(refused.body()).isEqualTo(422);
+        assertThat(diagnostics(refused)).doesNotContain("card text");
+        Map<String, ScenarioChanges.Change> changes = ScenarioChanges.of(outcome(refused));
+        assertThat(changes).isNotEmpty();
+        try {
+            ScenarioChanges.expecting(lowered, ScenarioChanges.after(changes));
+            Http.Response accepted = Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
+
+            assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
+            JsonNode cards = cds.patientView("crlm-demo-09").json();
+            assertThat(CdsHooksShape.ruleIds(cards)).contains("R3");
+            for (JsonNode card : cards.path("cards")) {
+                if ("R3".equals(card.path("source").path("topic").path("code").asText())) {
+                    assertThat(card.path("summary").asText()).contains("25 mm or more").doesNotContain("30 mm");
+                }
+            }
+        } finally {
+            scenarios.updateExpectations(ScenarioChanges.before(changes));
+        }
     }
 
     // ---- readiness follows the rules in service ----
