@@ -72,6 +72,7 @@ public class ConsoleApiController {
     private final FhirContext fhirContext;
     private final CdsJson cdsJson;
     private final OperationOutcomes outcomes;
+    private final KnowledgeHistory history;
     private final ObjectMapper json = new ObjectMapper();
     private final AuthoringProperties authoring;
 
@@ -90,8 +91,9 @@ public class ConsoleApiController {
     public ConsoleApiController(RuleLibraryCache ruleCache, ServiceCatalog catalog, KnowledgeRepository knowledge,
             KnowledgeProperties knowledgeProperties, FeedbackRepository feedback, HookService hooks,
             RuleExplainer explainer, DaoRegistry daoRegistry, FhirContext fhirContext, CdsJson cdsJson,
-            OperationOutcomes outcomes, AuthoringProperties authoring) {
+            OperationOutcomes outcomes, AuthoringProperties authoring, KnowledgeHistory history) {
         this.authoring = authoring;
+        this.history = history;
         this.ruleCache = ruleCache;
         this.catalog = catalog;
         this.knowledge = knowledge;
@@ -197,7 +199,20 @@ public class ConsoleApiController {
         library.getContent().clear();
         library.addContent().setContentType("text/cql").setData(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         RuleSetBuilder.Result result = ruleCache.validate(stored.with(library));
-        return new ValidationResult(result.ok(), cql.name(), cql.version(), result.problems(), result.warnings());
+        List<CqlMessage> errors = new ArrayList<>(result.problems());
+        history.versionConflict(library).ifPresent(conflict ->
+                errors.add(0, new CqlMessage(CqlMessage.Severity.ERROR, cql.name(), headerLine(text), 1, conflict)));
+        return new ValidationResult(errors.isEmpty(), cql.name(), cql.version(), errors, result.warnings());
+    }
+
+    private static int headerLine(String text) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].trim().startsWith("library ")) {
+                return i + 1;
+            }
+        }
+        return 1;
     }
 
     public record PatientSummary(String id, String name, String birthDate, String gender) {

@@ -97,7 +97,9 @@ public class DevModeWatcher implements DisposableBean {
         }
         Library library = RepositoryFiles.toLibrary(source, knowledge.canonicalBase());
         try {
-            daoRegistry.getResourceDao(Library.class).update(library, new SystemRequestDetails());
+            SystemRequestDetails request = new SystemRequestDetails();
+            request.getUserData().put(RulePublishInterceptor.AUTHOR, "dev mode (" + file.getFileName() + ")");
+            daoRegistry.getResourceDao(Library.class).update(library, request);
             log.info("Dev mode: published {} {} from {}", source.name(), source.version(), file.getFileName());
             lastAttempt = new Attempt(file.getFileName().toString(), source.version(), true, List.of());
         } catch (UnprocessableEntityException e) {

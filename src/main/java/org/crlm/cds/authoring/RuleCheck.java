@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.crlm.cds.knowledge.DecisionEvaluator;
 import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.knowledge.MalformedResourceFileException;
 import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.rules.CqlLibraryCompiler;
@@ -21,8 +22,12 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 /**
  * The informaticians' check, without a server: translate every library in cql/ with the
  * resources in fhir-resources/ (errors and warnings with library, line, column), then run
- * every test case in cql/tests/ and print a pass/fail table. Exit code 0 when everything
- * compiles and passes, 1 otherwise, 2 on bad arguments.
+ * every test case in cql/tests/ and print a pass/fail table and the scenarios each rule fires
+ * in. With {@code --impact-from DIR} (a baseline checkout holding cql/ and fhir-resources/,
+ * e.g. from {@code git worktree add}), it also lists the scenarios and demo patients whose
+ * cards change, rule ids before → after. Exit code 0 when everything compiles and passes, 1
+ * when a library does not translate, a file cannot be read or a scenario fails, 2 on bad
+ * arguments.
  *
  * <pre>
  *   mvn -q compile exec:java@rule-check
@@ -30,6 +35,8 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * </pre>
  */
 public final class RuleCheck {
+
+    static final String USAGE = "Usage: rule-check [--cql DIR] [--resources DIR] [--tests DIR] [--impact-from BASELINE_DIR]";
 
     /** The canonical base of the project's own libraries, as the server loads them by default. */
     static final String CANONICAL_BASE = "http://crlm-cds.org/fhir";
@@ -45,14 +52,21 @@ public final class RuleCheck {
         Path cql = Path.of("cql");
         Path resources = Path.of("fhir-resources");
         Path tests = null;
+        Path impactFrom = null;
         for (int i = 0; i < args.length; i++) {
+            if (i + 1 >= args.length && args[i].startsWith("--")) {
+                out.println("Missing value for " + args[i]);
+                out.println(USAGE);
+                return 2;
+            }
             switch (args[i]) {
                 case "--cql" -> cql = Path.of(args[++i]);
                 case "--resources" -> resources = Path.of(args[++i]);
                 case "--tests" -> tests = Path.of(args[++i]);
+                case "--impact-from" -> impactFrom = Path.of(args[++i]);
                 default -> {
                     out.println("Unknown argument " + args[i]);
-                    out.println("Usage: rule-check [--cql DIR] [--resources DIR] [--tests DIR]");
+                    out.println(USAGE);
                     return 2;
                 }
             }
@@ -90,12 +104,18 @@ public final class RuleCheck {
         }
         RuleSet rules = built.ruleSet().orElseThrow();
         RuleTestRunner runner = new RuleTestRunner(new DecisionEvaluator(new RuleEngine()), new ServiceCatalog());
-        List<RuleTestCase> cases = RuleTestCase.all(tests);
+        List<RuleTestCase> cases;
+        try {
+            cases = RuleTestCase.all(tests);
+        } catch (RuleTestCase.MalformedScenarioException e) {
+            out.println("FAIL malformed scenario " + e.getMessage());
+            return 1;
+        }
         out.printf("%nRunning %d test cases from %s%n%n", cases.size(), tests);
         out.printf("%-6s %-58s %-13s %-16s %-16s%n", "Result", "Case", "Hook", "Expected", "Got");
         int failed = 0;
         for (RuleTestCase c : cases) {
-            String name = c.file().getFileName().toString().replace(".json", "");
+            String name = c.id();
             RuleTestRunner.Outcome outcome;
             try {
                 outcome = runner.run(rules, c);
@@ -114,7 +134,106 @@ public final class RuleCheck {
             outcome.factProblems().forEach(p -> out.println("         " + p));
         }
         out.printf("%n%d passed, %d failed%n", cases.size() - failed, failed);
+        printCoverage(rules, cases, runner, out);
+        if (impactFrom != null) {
+            int impact = printImpact(impactFrom, rules, cases, runner, resources, out);
+            if (impact < 0) {
+                return 1;
+            }
+        }
         return failed == 0 ? 0 : 1;
+    }
+
+    /** Per rule: in how many scenarios it fires; a rule no scenario fires is named. */
+    private static void printCoverage(RuleSet rules, List<RuleTestCase> cases, RuleTestRunner runner, PrintStream out) {
+        java.util.Map<String, Integer> fired = new java.util.TreeMap<>();
+        for (ServiceDefinition service : new ServiceCatalog().services(rules)) {
+            service.rules().forEach(r -> fired.putIfAbsent(r.ruleId(), 0));
+        }
+        for (RuleTestCase c : cases) {
+            try {
+                runner.run(rules, c).fired().forEach(id -> fired.merge(id, 1, Integer::sum));
+            } catch (RuntimeException e) {
+                // Already reported as FAIL above.
+            }
+        }
+        out.printf("%nRule coverage (scenarios in which each rule fires):%n");
+        fired.forEach((rule, n) -> out.printf("  %-8s %4d%s%n", rule, n, n == 0 ? "   <- no scenario fires this rule" : ""));
+    }
+
+    /**
+     * Compares with a baseline checkout (its cql/ and fhir-resources/): the scenarios and demo
+     * patients whose cards change, rule ids before → after. -1 when the baseline does not compile.
+     */
+    private static int printImpact(Path baselineDir, RuleSet rules, List<RuleTestCase> cases, RuleTestRunner runner,
+            Path resources, PrintStream out) {
+        RuleSet baseline;
+        try {
+            KnowledgeResources before = new RepositoryFiles(FhirContext.forR4Cached())
+                    .knowledge(baselineDir.resolve("cql"), baselineDir.resolve("fhir-resources"), CANONICAL_BASE);
+            RuleSetBuilder.Result built = new RuleSetBuilder(new CqlLibraryCompiler()).build(before);
+            if (!built.ok()) {
+                out.println("FAIL: the baseline " + baselineDir + " does not compile: " + built.problems().get(0));
+                return -1;
+            }
+            baseline = built.ruleSet().orElseThrow();
+        } catch (MalformedResourceFileException e) {
+            out.println("FAIL: the baseline " + baselineDir + ": " + e.getMessage());
+            return -1;
+        }
+        List<String> changes = new ArrayList<>();
+        for (RuleTestCase c : cases) {
+            try {
+                java.util.Set<String> was = new java.util.TreeSet<>(runner.run(baseline, c).fired());
+                java.util.Set<String> now = new java.util.TreeSet<>(runner.run(rules, c).fired());
+                if (!was.equals(now)) {
+                    changes.add("scenario " + c.id() + ": " + rulesText(was) + " -> " + rulesText(now)
+                            + " (expects " + rulesText(c.expectedRules()) + ")");
+                }
+            } catch (RuntimeException e) {
+                changes.add("scenario " + c.id() + ": cannot run (" + e.getMessage() + ")");
+            }
+        }
+        DecisionEvaluator evaluator = new DecisionEvaluator(new RuleEngine());
+        ServiceCatalog catalog = new ServiceCatalog();
+        java.util.Map<Path, List<IBaseResource>> demo = new java.util.TreeMap<>();
+        new RepositoryFiles(FhirContext.forR4Cached()).readResources(resources, true).stream()
+                .filter(f -> resources.relativize(f.file()).startsWith("demo"))
+                .forEach(f -> demo.computeIfAbsent(f.file(), k -> new ArrayList<>()).add(f.resource()));
+        for (List<IBaseResource> record : demo.values()) {
+            String patientId = record.stream().filter(r -> r.fhirType().equals("Patient")).map(r -> r.getIdElement().getIdPart())
+                    .findFirst().orElse(null);
+            if (patientId == null) {
+                continue;
+            }
+            for (ServiceDefinition service : catalog.services(rules)) {
+                if (!"patient-view".equals(service.hook())) {
+                    continue;
+                }
+                java.util.Set<String> now = fired(evaluator, rules, service, patientId, record);
+                java.util.Set<String> was = catalog.service(baseline, service.id())
+                        .map(s -> fired(evaluator, baseline, s, patientId, record)).orElse(java.util.Set.of());
+                if (!was.equals(now)) {
+                    changes.add("patient " + patientId + " (" + service.id() + "): " + rulesText(was) + " -> " + rulesText(now));
+                }
+            }
+        }
+        out.printf("%nImpact against %s: %d change(s) of cards%n", baselineDir, changes.size());
+        changes.forEach(c -> out.println("  " + c));
+        return changes.size();
+    }
+
+    private static java.util.Set<String> fired(DecisionEvaluator evaluator, RuleSet rules, ServiceDefinition service,
+            String patientId, List<IBaseResource> record) {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        // The demo patients are evaluated on the day their dates are written as of (the server moves
+        // their dates to today on loading instead).
+        var asOf = java.time.LocalDate.parse(org.crlm.cds.knowledge.KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF)
+                .atTime(12, 0).atZone(java.time.ZoneOffset.UTC);
+        var decision = evaluator.decide(rules, service, new org.crlm.cds.rules.PatientData(patientId, record, asOf));
+        decision.fired().forEach(r -> ids.add(r.rule().ruleId()));
+        decision.failed().forEach(r -> ids.add(r.rule().ruleId() + " (failed)"));
+        return ids;
     }
 
     private static String format(CqlMessage m) {

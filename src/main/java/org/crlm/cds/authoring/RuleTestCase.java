@@ -39,16 +39,22 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
 
     public static List<RuleTestCase> all(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> f.toString().endsWith(".json")).sorted().map(RuleTestCase::load).toList();
+            return files.filter(RuleTestCase::isScenarioFile).sorted().map(RuleTestCase::load).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    static boolean isScenarioFile(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".json") || name.endsWith(".yaml") || name.endsWith(".yml");
+    }
+
     public static RuleTestCase load(Path file) {
         FhirContext fhir = FhirContext.forR4Cached();
         try {
-            JsonNode root = JSON.readTree(file.toFile());
+            String name = file.getFileName().toString();
+            JsonNode root = name.endsWith(".json") ? JSON.readTree(file.toFile()) : ShortScenario.read(file);
             Bundle record = fhir.newJsonParser().parseResource(Bundle.class, root.get("record").toString());
             Bundle drafts = root.hasNonNull("draftOrders")
                     ? fhir.newJsonParser().parseResource(Bundle.class, root.get("draftOrders").toString()) : null;
@@ -66,6 +72,14 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
                     ? ZonedDateTime.parse(root.get("evaluationDate").asText()) : null;
             return new RuleTestCase(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
                     record, drafts, selections, expected, facts, evaluationDate);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new MalformedScenarioException(file, e.getLocation() == null ? null : e.getLocation().getLineNr(),
+                    e.getOriginalMessage());
+        } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
+            throw new MalformedScenarioException(file, e.getProblemMark() == null ? null : e.getProblemMark().getLine() + 1,
+                    e.getProblem());
+        } catch (ca.uhn.fhir.parser.DataFormatException | NullPointerException e) {
+            throw new MalformedScenarioException(file, null, "record/draftOrders is not a FHIR R4 Bundle: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -88,8 +102,27 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
                 evaluationDate.plusMonths(months));
     }
 
+    /** A scenario file that cannot be read: the message names the file and, when known, the line. */
+    public static final class MalformedScenarioException extends RuntimeException {
+        public MalformedScenarioException(Path file, Integer line, String reason) {
+            super(file + (line == null || line < 1 ? "" : " line " + line) + ": " + reason);
+        }
+    }
+
+    /** The scenario's id: its file name without the extension. */
+    public String id() {
+        String fileName = file.getFileName().toString();
+        int dot = fileName.lastIndexOf('.');
+        return dot < 0 ? fileName : fileName.substring(0, dot);
+    }
+
+    public RuleTestCase withExpectedRules(Set<String> rules) {
+        return new RuleTestCase(file, title, hook, patientId, record, draftOrders, selections, Set.copyOf(rules), expectedFacts,
+                evaluationDate);
+    }
+
     public String name() {
-        return file.getFileName().toString().replace(".json", "") + ": " + title;
+        return id() + ": " + title;
     }
 
     public String serviceId() {

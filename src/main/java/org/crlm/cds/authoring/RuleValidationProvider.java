@@ -7,8 +7,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import jakarta.annotation.PostConstruct;
 import org.crlm.cds.knowledge.KnowledgeRepository;
 import org.crlm.cds.rules.CqlMessage;
-import org.crlm.cds.rules.RuleLibraryCache;
-import org.crlm.cds.rules.RuleSetBuilder;
+import java.util.List;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -20,18 +19,21 @@ import org.springframework.stereotype.Component;
  * {@code POST /fhir/Library/$validate-rules} and {@code POST /fhir/PlanDefinition/$validate-rules}
  * (Parameters with a {@code resource}): the publish check without saving. Answers an
  * OperationOutcome: the same errors, with line and column, that a PUT would be refused with,
- * or one information issue when the rules would compile.
+ * or one information issue when the candidate passes the publish gate.
  */
 @Component
 public class RuleValidationProvider {
 
     private final KnowledgeRepository repository;
-    private final RuleLibraryCache ruleCache;
+    private final PublishGate gate;
+    private final KnowledgeHistory history;
     private final RestfulServer server;
 
-    public RuleValidationProvider(KnowledgeRepository repository, RuleLibraryCache ruleCache, RestfulServer server) {
+    public RuleValidationProvider(KnowledgeRepository repository, PublishGate gate, KnowledgeHistory history,
+            RestfulServer server) {
         this.repository = repository;
-        this.ruleCache = ruleCache;
+        this.gate = gate;
+        this.history = history;
         this.server = server;
     }
 
@@ -57,7 +59,11 @@ public class RuleValidationProvider {
         if (resource.getIdElement().getIdPart() == null) {
             resource.setId(type.getSimpleName() + "/unsaved");
         }
-        RuleSetBuilder.Result result = ruleCache.validate(repository.load().with(resource));
+        java.util.Map<String, java.util.Set<String>> expectations = RulePublishInterceptor.takeExpectations(resource);
+        PublishGate.Verdict result = history.versionConflict(resource)
+                .map(conflict -> new PublishGate.Verdict(java.util.Optional.empty(), List.of(new CqlMessage(
+                        CqlMessage.Severity.ERROR, resource.fhirType(), null, null, conflict)), List.of(), List.of(), 0))
+                .orElseGet(() -> gate.check(repository.load().with(resource), expectations));
         OperationOutcome outcome = RulePublishInterceptor.outcome(result.problems());
         for (CqlMessage warning : result.warnings()) {
             outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.WARNING)
@@ -66,7 +72,9 @@ public class RuleValidationProvider {
         if (result.ok()) {
             outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
                     .setCode(OperationOutcome.IssueType.INFORMATIONAL)
-                    .setDiagnostics("The rules would compile and every PlanDefinition expression exists");
+                    .setDiagnostics("The rules would compile, every reference resolves and all " + result.scenariosRun()
+                            + " scenarios evaluate" + (result.changes().isEmpty() ? " with unchanged cards"
+                            : "; " + result.changes().size() + " scenario(s) change their cards as their expectations say"));
         }
         return outcome;
     }

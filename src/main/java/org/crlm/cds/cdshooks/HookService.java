@@ -45,7 +45,11 @@ public class HookService {
     }
 
     public HookOutcome call(String serviceId, JsonNode body) {
-        RuleSet rules = rules();
+        return answerWith(rules(), serviceId, body);
+    }
+
+    /** A call answered by the given rule set (the readiness check runs each new generation this way). */
+    public HookOutcome answerWith(RuleSet rules, String serviceId, JsonNode body) {
         ServiceDefinition service = catalog.service(rules, serviceId).orElseThrow(() -> new UnknownServiceException(serviceId));
         JsonNode hook = body == null ? null : body.get("hook");
         if (hook != null && hook.isTextual() && !service.hook().equals(hook.asText())) {

@@ -46,9 +46,13 @@ public class FeedbackController {
                 .body(Map.of("stored", result.stored(), "duplicates", result.duplicates()));
     }
 
-    /** Accept/override counts and override reasons per rule and library version. */
+    /**
+     * Accept/override counts and override reasons per rule and library version; {@code byService}:
+     * per service and rule, every library version's counts and override rate side by side.
+     */
     @GetMapping(value = "/console/api/feedback", produces = MediaType.APPLICATION_JSON_VALUE)
     public Map<String, Object> counts() {
-        return Map.of("rules", repository.countsByRuleVersion(), "overrideReasons", repository.overrideReasons());
+        return Map.of("rules", repository.countsByRuleVersion(), "overrideReasons", repository.overrideReasons(),
+                "byService", repository.countsByServiceRuleVersion());
     }
 }

@@ -28,8 +28,8 @@ import org.springframework.stereotype.Component;
 /**
  * Loads the repository into the FHIR store at start-up, idempotently (PUT with the files'
  * ids, so a restart creates nothing new), then puts the stored rules in service. A
- * knowledge resource the database holds in a higher version (published by an informatician)
- * is kept. Anything wrong stops start-up with the file or library named.
+ * knowledge resource of any type that the database holds in a higher version, or that was
+ * published over FHIR in the same version with other content, is kept and logged. Anything wrong stops start-up with the file or library named.
  */
 @Component
 public class KnowledgeLoader {
@@ -147,7 +147,12 @@ public class KnowledgeLoader {
                 .getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
     }
 
-    /** True when the database holds this canonical resource in a higher version: an informatician's publish wins. */
+    /**
+     * True when the database's copy must win over the repository file: it holds this canonical
+     * resource in a higher version, or it was published (FHIR API, console, dev mode) in the
+     * same version with other content. Either way the informatician's publish is kept and the
+     * log says so; the console's export brings it back to the repository.
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private boolean newerInDatabase(IBaseResource fromFile) {
         if (!(fromFile instanceof MetadataResource file) || !file.hasVersion()) {
@@ -156,14 +161,35 @@ public class KnowledgeLoader {
         IFhirResourceDao dao = daoRegistry.getResourceDao(fromFile.fhirType());
         try {
             IBaseResource stored = dao.read(fromFile.getIdElement().toUnqualifiedVersionless(), TrustedLoad.request());
-            if (stored instanceof MetadataResource db && Versions.compare(db.getVersion(), file.getVersion()) > 0) {
-                log.info("{}/{}: keeping version {} from the database, newer than the repository's {}",
-                        fromFile.fhirType(), fromFile.getIdElement().getIdPart(), db.getVersion(), file.getVersion());
+            if (!(stored instanceof MetadataResource db)) {
+                return false;
+            }
+            String ref = fromFile.fhirType() + "/" + fromFile.getIdElement().getIdPart();
+            int order = Versions.compare(db.getVersion(), file.getVersion());
+            if (order > 0) {
+                log.warn("{}: keeping version {} from the database (published by {}), newer than the repository's {}; "
+                        + "export it to the repository", ref, db.getVersion(), publisher(db), file.getVersion());
                 return true;
+            }
+            String publishedBy = PublicationStamp.publishedBy(db);
+            if (order == 0 && publishedBy != null && !PublicationStamp.content(db).equals(PublicationStamp.content(file))) {
+                log.warn("{}: keeping version {} published by {} over FHIR; the repository file of the same version "
+                        + "differs and is not loaded; export the published state to the repository", ref, db.getVersion(),
+                        publishedBy);
+                return true;
+            }
+            if (order < 0 && publishedBy != null) {
+                log.info("{}: the repository's version {} replaces version {} published by {}", ref, file.getVersion(),
+                        db.getVersion(), publishedBy);
             }
         } catch (ResourceNotFoundException | ResourceGoneException e) {
             return false;
         }
         return false;
+    }
+
+    private static String publisher(IBaseResource resource) {
+        String by = PublicationStamp.publishedBy(resource);
+        return by == null ? "the loader" : by;
     }
 }

@@ -25,7 +25,11 @@ public record KnowledgeProperties(
         @DefaultValue("false") boolean loadDemoData,
         @DefaultValue("http://crlm-cds.org/fhir") String canonicalBase,
         @DefaultValue("2s") Duration syncInterval,
-        @DefaultValue("2025-03-05") LocalDate demoDataWrittenAsOf) {
+        @DefaultValue(KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF) LocalDate demoDataWrittenAsOf) {
+
+    /** The day the demo patients in fhir-resources/demo are written as of. */
+    public static final String DEMO_DATA_WRITTEN_AS_OF = "2025-03-05";
+
 
     public static final String DEMO_FOLDER = "demo";
 }

@@ -1,6 +1,9 @@
 package org.crlm.cds.rules;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +19,7 @@ public final class RuleLibraryCache {
 
     private final RuleSetBuilder builder;
     private final AtomicReference<RuleSet> current = new AtomicReference<>();
+    private final List<Consumer<RuleSet>> swapListeners = new CopyOnWriteArrayList<>();
 
     public RuleLibraryCache(RuleSetBuilder builder) {
         this.builder = builder;
@@ -47,6 +51,18 @@ public final class RuleLibraryCache {
         RuleSet previous = current.getAndSet(ruleSet);
         log.info("Rules in service: generation {} ({}), replacing generation {}", ruleSet.generation(),
                 describe(ruleSet), previous == null ? "none" : previous.generation());
+        for (Consumer<RuleSet> listener : swapListeners) {
+            try {
+                listener.accept(ruleSet);
+            } catch (RuntimeException e) {
+                log.error("A check after the swap to generation {} failed: {}", ruleSet.generation(), e.toString());
+            }
+        }
+    }
+
+    /** Called with every rule set put in service, right after the swap (e.g. a synthetic evaluation). */
+    public void onSwap(Consumer<RuleSet> listener) {
+        swapListeners.add(listener);
     }
 
     private static String describe(RuleSet rules) {

@@ -2,6 +2,7 @@ package org.crlm.cds.rules;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -121,6 +122,7 @@ public final class RuleSetBuilder {
         RuleSet candidate = new RuleSet(generations.incrementAndGet(), evaluationManager, terminology, rules, plans,
                 activities, codeSystems, compiled.warnings());
 
+        checkDependencies(rules.values(), compiled, terminology, knowledge, problems);
         for (PlanDefinition plan : knowledge.planDefinitions()) {
             // A plan on a library that did not compile adds nothing to that library's own errors.
             String planLibrary = plan.hasLibrary() ? RuleSet.stripVersion(plan.getLibrary().get(0).getValue()) : null;
@@ -132,6 +134,56 @@ public final class RuleSetBuilder {
             return new Result(Optional.empty(), List.copyOf(problems), compiled.warnings());
         }
         return new Result(Optional.of(candidate), List.of(), compiled.warnings());
+    }
+
+    /**
+     * What a library needs at evaluation time must be in the candidate itself: every included
+     * library in the exact version named (an unchanged library is not translated again, so
+     * the translator would not notice an include whose version is gone), every value set the
+     * CQL names, with at least one code, and every value set a ValueSet includes.
+     */
+    private static void checkDependencies(Collection<RuleLibrary> libraries, CompilationResult compiled,
+            ValueSetTerminology terminology, KnowledgeResources knowledge, List<CqlMessage> problems) {
+        Set<String> available = new java.util.HashSet<>();
+        compiled.libraries().keySet().forEach(id -> available.add(id.getId() + "|" + id.getVersion()));
+        for (RuleLibrary library : libraries) {
+            org.hl7.elm.r1.Library elm = library.elm();
+            String ref = "Library/" + library.resourceId();
+            if (elm.getIncludes() != null) {
+                for (org.hl7.elm.r1.IncludeDef include : elm.getIncludes().getDef()) {
+                    if (include.getVersion() != null && !available.contains(include.getPath() + "|" + include.getVersion())) {
+                        String held = libraries.stream().filter(l -> l.name().equals(include.getPath()))
+                                .map(l -> l.name() + " " + l.version()).findFirst().orElse("no version of it");
+                        problems.add(problem(ref, library.name() + " " + library.version() + " includes " + include.getPath()
+                                + " version '" + include.getVersion() + "', which would no longer be published (there is "
+                                + held + "); publish " + library.name() + " with the new include version in the same transaction"));
+                    }
+                }
+            }
+            if (elm.getValueSets() != null) {
+                for (org.hl7.elm.r1.ValueSetDef valueSet : elm.getValueSets().getDef()) {
+                    String url = valueSet.getId();
+                    if (!terminology.valueSetUrls().contains(url)) {
+                        problems.add(problem(ref, library.name() + " names value set \"" + valueSet.getName() + "\" " + url
+                                + ", which no ValueSet defines (check the ValueSet url)"));
+                    } else if (!terminology.expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
+                            .iterator().hasNext()) {
+                        problems.add(problem(ref, library.name() + " names value set \"" + valueSet.getName() + "\" " + url
+                                + ", which has no codes"));
+                    }
+                }
+            }
+        }
+        for (org.hl7.fhir.r4.model.ValueSet valueSet : knowledge.valueSets()) {
+            for (org.hl7.fhir.r4.model.ValueSet.ConceptSetComponent include : valueSet.getCompose().getInclude()) {
+                for (org.hl7.fhir.r4.model.CanonicalType nested : include.getValueSet()) {
+                    if (!terminology.valueSetUrls().contains(RuleSet.stripVersion(nested.getValue()))) {
+                        problems.add(problem("ValueSet/" + valueSet.getIdElement().getIdPart(), "ValueSet " + valueSet.getUrl()
+                                + " includes value set " + nested.getValue() + ", which no ValueSet defines"));
+                    }
+                }
+            }
+        }
     }
 
     public static Optional<String> cqlText(Library library) {

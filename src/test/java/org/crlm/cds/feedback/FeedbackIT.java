@@ -58,6 +58,26 @@ class FeedbackIT extends AppIntegrationTest {
         assertThat(r1Counts.path("issued").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(find(counts.path("rules"), "R8", "1.0.0").path("accepted").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(counts.path("overrideReasons").findValuesAsText("reasonCode")).contains("mdt-decision");
+
+        // Per service and rule, every version side by side, with an override rate once cards are answered.
+        JsonNode r1ByService = null;
+        for (JsonNode serviceRule : counts.path("byService")) {
+            if (SERVICE.equals(serviceRule.path("serviceId").asText()) && "R1".equals(serviceRule.path("ruleId").asText())) {
+                r1ByService = serviceRule;
+            }
+        }
+        assertThat(r1ByService).as(counts.toString()).isNotNull();
+        JsonNode v100 = null;
+        for (JsonNode version : r1ByService.path("versions")) {
+            if ("1.0.0".equals(version.path("libraryVersion").asText())) {
+                v100 = version;
+            }
+        }
+        assertThat(v100).isNotNull();
+        long accepted = v100.path("accepted").asLong();
+        long overridden = v100.path("overridden").asLong();
+        assertThat(overridden).isGreaterThanOrEqualTo(1);
+        assertThat(v100.path("overrideRate").asDouble()).isEqualTo((double) overridden / (accepted + overridden));
     }
 
     @Test

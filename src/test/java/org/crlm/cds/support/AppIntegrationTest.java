@@ -19,7 +19,7 @@ import org.springframework.test.context.DynamicPropertySource;
 public abstract class AppIntegrationTest {
 
     public static final Path DATA_DIR = Path.of("target", "test-data", "main-" + ProcessHandle.current().pid()).toAbsolutePath();
-    /** A copy of cql/ that the dev-mode watcher of this context watches (tests edit it, never the real one). */
+    /** A copy of cql/ (libraries and scenarios) that the dev-mode watcher of this context watches (tests edit it, never the real one). */
     public static final Path CQL_DIR = copyOfCql(DATA_DIR.resolveSibling("cql-" + ProcessHandle.current().pid()));
 
     private static Path copyOfCql(Path target) {
@@ -28,6 +28,13 @@ public abstract class AppIntegrationTest {
             try (var files = java.nio.file.Files.list(Path.of("cql"))) {
                 for (Path f : files.filter(f -> f.toString().endsWith(".cql")).toList()) {
                     java.nio.file.Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            // The scenario store the publish gate runs (crlm.knowledge.cql-dir/tests).
+            Path tests = java.nio.file.Files.createDirectories(target.resolve("tests"));
+            try (var files = java.nio.file.Files.list(Path.of("cql", "tests"))) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.copy(f, tests.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             }
             return target;
