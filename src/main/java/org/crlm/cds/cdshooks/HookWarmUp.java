@@ -41,24 +41,11 @@ public class HookWarmUp implements ApplicationRunner, Ordered {
     @Override
     public void run(ApplicationArguments args) throws IOException {
         long started = System.nanoTime();
-        JsonNode template;
-        try (InputStream in = getClass().getResourceAsStream("/warm-up/order-sign-request.json")) {
-            template = mapper.readTree(in);
-        }
         RuleSet rules = hooks.rules();
         int calls = 0;
         for (int round = 0; round < ROUNDS; round++) {
             for (ServiceDefinition service : catalog.services(rules)) {
-                com.fasterxml.jackson.databind.node.ObjectNode request = template.deepCopy();
-                request.put("hook", service.hook());
-                if (!HookRequestParser.ORDER_HOOKS.contains(service.hook())) {
-                    ((com.fasterxml.jackson.databind.node.ObjectNode) request.get("context")).remove("draftOrders");
-                }
-                if ("order-select".equals(service.hook())) {
-                    ((com.fasterxml.jackson.databind.node.ObjectNode) request.get("context")).putArray("selections")
-                            .add("ServiceRequest/warm-up-order");
-                }
-                json.write(hooks.call(service.id(), request).response());
+                json.write(hooks.call(service.id(), SyntheticHookRequest.forService(service)).response());
                 calls++;
             }
         }

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.crlm.cds.cdshooks.HookOutcome;
+import org.crlm.cds.cdshooks.SyntheticHookRequest;
 import org.crlm.cds.cdshooks.HookRequestParser;
 import org.crlm.cds.cdshooks.HookService;
 import org.crlm.cds.knowledge.ServiceCatalog;
@@ -38,7 +39,6 @@ public class RulesReadiness implements HealthIndicator {
 
     private final HookService hooks;
     private final ServiceCatalog catalog;
-    private final JsonNode template;
     private volatile State state = new State(-1, false, List.of("no rules in service yet"));
 
     private record State(long generation, boolean evaluable, List<String> problems) {
@@ -47,11 +47,6 @@ public class RulesReadiness implements HealthIndicator {
     public RulesReadiness(HookService hooks, ServiceCatalog catalog, RuleLibraryCache ruleCache, MeterRegistry meters) {
         this.hooks = hooks;
         this.catalog = catalog;
-        try (InputStream in = getClass().getResourceAsStream("/warm-up/order-sign-request.json")) {
-            this.template = new ObjectMapper().readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         Gauge.builder("cds.rules.evaluable", this, r -> r.state.evaluable() ? 1 : 0)
                 .description("1 when every service of the rules in service evaluates a synthetic patient, else 0")
                 .register(meters);
@@ -67,7 +62,7 @@ public class RulesReadiness implements HealthIndicator {
         }
         for (ServiceDefinition service : services) {
             try {
-                HookOutcome outcome = hooks.answerWith(rules, service.id(), request(service));
+                HookOutcome outcome = hooks.answerWith(rules, service.id(), SyntheticHookRequest.forService(service));
                 if (!outcome.failedRules().isEmpty()) {
                     problems.add(service.id() + ": rules " + outcome.failedRules() + " fail to evaluate");
                 }
@@ -81,19 +76,6 @@ public class RulesReadiness implements HealthIndicator {
         } else {
             log.error("Rules generation {} cannot evaluate; readiness DOWN: {}", rules.generation(), String.join("; ", problems));
         }
-    }
-
-    private ObjectNode request(ServiceDefinition service) {
-        ObjectNode request = template.deepCopy();
-        request.put("hook", service.hook());
-        ObjectNode context = (ObjectNode) request.get("context");
-        if (!HookRequestParser.ORDER_HOOKS.contains(service.hook())) {
-            context.remove("draftOrders");
-        }
-        if ("order-select".equals(service.hook())) {
-            context.putArray("selections").add("ServiceRequest/warm-up-order");
-        }
-        return request;
     }
 
     @Override
