@@ -16,5 +16,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record AuthoringProperties(
         @DefaultValue("false") boolean devMode,
         @DefaultValue("1s") Duration pollInterval,
-        @DefaultValue("true") boolean testPatientsOnly) {
-}
+        @DefaultValue("true") boolean testPatientsOnly) {}

@@ -29,10 +29,10 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class BundlePrefetch {
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
-    private BundlePrefetch() {
-    }
+    private BundlePrefetch() {}
 
     /** Every key filled; a key with no match is sent as null ("no data"). */
     public static ObjectNode full(Map<String, String> templates, String patientId, List<IBaseResource> record) {
@@ -40,7 +40,8 @@ public final class BundlePrefetch {
     }
 
     /** Only these keys; the others are left out (the service must fetch them itself). */
-    public static ObjectNode subset(Map<String, String> templates, String patientId, List<IBaseResource> record, Set<String> keys) {
+    public static ObjectNode subset(
+            Map<String, String> templates, String patientId, List<IBaseResource> record, Set<String> keys) {
         ObjectNode prefetch = JSON.createObjectNode();
         FhirContext fhir = FhirContext.forR4Cached();
         for (Map.Entry<String, String> t : templates.entrySet()) {
@@ -55,7 +56,8 @@ public final class BundlePrefetch {
             } else if (matches.isEmpty()) {
                 value = null;
             } else {
-                Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(matches.size());
+                Bundle bundle =
+                        new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(matches.size());
                 matches.forEach(m -> bundle.addEntry().setResource((Resource) m));
                 value = parse(fhir.newJsonParser().encodeResourceToString(bundle));
             }
@@ -68,7 +70,9 @@ public final class BundlePrefetch {
         int q = query.indexOf('?');
         if (q < 0) {
             String[] parts = query.split("/");
-            return record.stream().filter(r -> r.fhirType().equals(parts[0]) && r.getIdElement().getIdPart().equals(parts[1]))
+            return record.stream()
+                    .filter(r -> r.fhirType().equals(parts[0])
+                            && r.getIdElement().getIdPart().equals(parts[1]))
                     .collect(Collectors.toList());
         }
         String type = query.substring(0, q);

@@ -28,8 +28,7 @@ final class CardThresholds {
 
     private static final Pattern MM = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s?mm\\b");
 
-    private CardThresholds() {
-    }
+    private CardThresholds() {}
 
     static List<CqlMessage> check(List<ServiceDefinition> services, RuleSet rules) {
         List<CqlMessage> problems = new ArrayList<>();
@@ -39,7 +38,8 @@ final class CardThresholds {
                 if (rule.condition() == null || !seen.add(rule.planDefinition() + "#" + rule.ruleId())) {
                     continue;
                 }
-                RuleLibrary library = rules.library(rule.condition().libraryCanonical()).orElse(null);
+                RuleLibrary library =
+                        rules.library(rule.condition().libraryCanonical()).orElse(null);
                 if (library == null) {
                     continue;
                 }
@@ -52,12 +52,21 @@ final class CardThresholds {
                     while (m.find()) {
                         BigDecimal stated = new BigDecimal(m.group(1));
                         if (thresholds.stream().noneMatch(t -> t.compareTo(stated) == 0)) {
-                            problems.add(new CqlMessage(CqlMessage.Severity.ERROR, rule.planDefinition(), null, null,
-                                    "rule " + rule.ruleId() + " card text \"" + text + "\" states " + m.group()
-                                    + " but " + library.name() + " " + library.version() + " has "
-                                    + (thresholds.isEmpty() ? "no millimetre parameter" : "millimetre parameter default(s) "
-                                    + thresholds.stream().map(BigDecimal::toPlainString).toList())
-                                    + "; publish the card text with the threshold (a new PlanDefinition version) in the same transaction"));
+                            problems.add(
+                                    new CqlMessage(
+                                            CqlMessage.Severity.ERROR,
+                                            rule.planDefinition(),
+                                            null,
+                                            null,
+                                            "rule " + rule.ruleId() + " card text \"" + text + "\" states " + m.group()
+                                                    + " but " + library.name() + " " + library.version() + " has "
+                                                    + (thresholds.isEmpty()
+                                                            ? "no millimetre parameter"
+                                                            : "millimetre parameter default(s) "
+                                                                    + thresholds.stream()
+                                                                            .map(BigDecimal::toPlainString)
+                                                                            .toList())
+                                                    + "; publish the card text with the threshold (a new PlanDefinition version) in the same transaction"));
                         }
                     }
                 }
@@ -73,7 +82,8 @@ final class CardThresholds {
             return values;
         }
         for (ParameterDef parameter : library.elm().getParameters().getDef()) {
-            if (parameter.getName() == null || !parameter.getName().toLowerCase(java.util.Locale.ROOT).endsWith(" mm")) {
+            if (parameter.getName() == null
+                    || !parameter.getName().toLowerCase(java.util.Locale.ROOT).endsWith(" mm")) {
                 continue;
             }
             Object value = parameter.getDefault();

@@ -11,14 +11,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import org.crlm.cds.cdshooks.CdsJson;
-import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.cdshooks.DataUnavailableException;
 import org.crlm.cds.cdshooks.HookOutcome;
 import org.crlm.cds.cdshooks.HookRequestParser;
@@ -26,12 +23,13 @@ import org.crlm.cds.cdshooks.HookService;
 import org.crlm.cds.cdshooks.InvalidHookRequestException;
 import org.crlm.cds.cdshooks.OperationOutcomes;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
-import org.crlm.cds.knowledge.RuleDefinition;
-import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.feedback.FeedbackRepository;
 import org.crlm.cds.knowledge.KnowledgeProperties;
 import org.crlm.cds.knowledge.KnowledgeRepository;
 import org.crlm.cds.knowledge.RepositoryFiles;
+import org.crlm.cds.knowledge.RuleDefinition;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.CqlSource;
 import org.crlm.cds.rules.KnowledgeResources;
@@ -78,20 +76,33 @@ public class ConsoleApiController {
 
     private boolean isTestPatient(String patientId) {
         try {
-            Patient patient = (Patient) daoRegistry.getResourceDao(Patient.class)
+            Patient patient = (Patient) daoRegistry
+                    .getResourceDao(Patient.class)
                     .read(new org.hl7.fhir.r4.model.IdType("Patient", patientId), new SystemRequestDetails());
-            return patient.getMeta().getTag().stream().anyMatch(c -> TEST_DATA_CODE.equals(c.getCode()) && TEST_DATA_SYSTEM.equals(c.getSystem()))
-                    || patient.getMeta().getSecurity().stream().anyMatch(c -> TEST_DATA_CODE.equals(c.getCode())
-                            && TEST_DATA_SYSTEM.equals(c.getSystem()));
+            return patient.getMeta().getTag().stream()
+                            .anyMatch(c -> TEST_DATA_CODE.equals(c.getCode()) && TEST_DATA_SYSTEM.equals(c.getSystem()))
+                    || patient.getMeta().getSecurity().stream()
+                            .anyMatch(
+                                    c -> TEST_DATA_CODE.equals(c.getCode()) && TEST_DATA_SYSTEM.equals(c.getSystem()));
         } catch (RuntimeException e) {
             return false; // unknown or deleted: not a test patient
         }
     }
 
-    public ConsoleApiController(RuleLibraryCache ruleCache, ServiceCatalog catalog, KnowledgeRepository knowledge,
-            KnowledgeProperties knowledgeProperties, FeedbackRepository feedback, HookService hooks,
-            RuleExplainer explainer, DaoRegistry daoRegistry, FhirContext fhirContext, CdsJson cdsJson,
-            OperationOutcomes outcomes, AuthoringProperties authoring, KnowledgeHistory history) {
+    public ConsoleApiController(
+            RuleLibraryCache ruleCache,
+            ServiceCatalog catalog,
+            KnowledgeRepository knowledge,
+            KnowledgeProperties knowledgeProperties,
+            FeedbackRepository feedback,
+            HookService hooks,
+            RuleExplainer explainer,
+            DaoRegistry daoRegistry,
+            FhirContext fhirContext,
+            CdsJson cdsJson,
+            OperationOutcomes outcomes,
+            AuthoringProperties authoring,
+            KnowledgeHistory history) {
         this.authoring = authoring;
         this.history = history;
         this.ruleCache = ruleCache;
@@ -107,55 +118,88 @@ public class ConsoleApiController {
         this.outcomes = outcomes;
     }
 
-    public record LibrarySummary(String name, String version, String url, String resourceId) {
-    }
+    public record LibrarySummary(String name, String version, String url, String resourceId) {}
 
-    public record RuleSummary(String ruleId, String title, String priority, String planDefinition, String library,
-            String libraryVersion, Governance governance) {
-    }
+    public record RuleSummary(
+            String ruleId,
+            String title,
+            String priority,
+            String planDefinition,
+            String library,
+            String libraryVersion,
+            Governance governance) {}
 
     /** Who wrote and reviewed a rule, when it was approved and last reviewed, when it is in force, and its sources. */
-    public record Governance(List<String> authors, List<String> reviewers, String approvalDate, String lastReviewDate,
-            String effectiveFrom, String effectiveTo, List<Citation> citations) {
-    }
+    public record Governance(
+            List<String> authors,
+            List<String> reviewers,
+            String approvalDate,
+            String lastReviewDate,
+            String effectiveFrom,
+            String effectiveTo,
+            List<Citation> citations) {}
 
-    public record Citation(String label, String display, String url) {
-    }
+    public record Citation(String label, String display, String url) {}
 
     private static Governance governance(RuleSet rules, String planDefinition) {
-        return rules.planDefinition(planDefinition).map(plan -> new Governance(
-                plan.getAuthor().stream().map(org.hl7.fhir.r4.model.ContactDetail::getName).toList(),
-                plan.getReviewer().stream().map(org.hl7.fhir.r4.model.ContactDetail::getName).toList(),
-                plan.hasApprovalDate() ? plan.getApprovalDateElement().getValueAsString() : null,
-                plan.hasLastReviewDate() ? plan.getLastReviewDateElement().getValueAsString() : null,
-                plan.getEffectivePeriod().hasStart() ? plan.getEffectivePeriod().getStartElement().getValueAsString() : null,
-                plan.getEffectivePeriod().hasEnd() ? plan.getEffectivePeriod().getEndElement().getValueAsString() : null,
-                plan.getRelatedArtifact().stream()
-                        .filter(a -> a.getType() == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)
-                        .map(a -> new Citation(a.getLabel(), a.getDisplay(), a.getUrl())).toList()))
+        return rules.planDefinition(planDefinition)
+                .map(plan -> new Governance(
+                        plan.getAuthor().stream()
+                                .map(org.hl7.fhir.r4.model.ContactDetail::getName)
+                                .toList(),
+                        plan.getReviewer().stream()
+                                .map(org.hl7.fhir.r4.model.ContactDetail::getName)
+                                .toList(),
+                        plan.hasApprovalDate() ? plan.getApprovalDateElement().getValueAsString() : null,
+                        plan.hasLastReviewDate()
+                                ? plan.getLastReviewDateElement().getValueAsString()
+                                : null,
+                        plan.getEffectivePeriod().hasStart()
+                                ? plan.getEffectivePeriod().getStartElement().getValueAsString()
+                                : null,
+                        plan.getEffectivePeriod().hasEnd()
+                                ? plan.getEffectivePeriod().getEndElement().getValueAsString()
+                                : null,
+                        plan.getRelatedArtifact().stream()
+                                .filter(a -> a.getType()
+                                        == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)
+                                .map(a -> new Citation(a.getLabel(), a.getDisplay(), a.getUrl()))
+                                .toList()))
                 .orElse(null);
     }
 
-    public record ServiceSummary(String id, String hook, String title, List<RuleSummary> rules) {
-    }
+    public record ServiceSummary(String id, String hook, String title, List<RuleSummary> rules) {}
 
-    public record Overview(long generation, List<LibrarySummary> libraries, List<ServiceSummary> services,
-            List<FeedbackRepository.RuleCounts> feedback) {
-    }
+    public record Overview(
+            long generation,
+            List<LibrarySummary> libraries,
+            List<ServiceSummary> services,
+            List<FeedbackRepository.RuleCounts> feedback) {}
 
     @GetMapping("/overview")
     public Overview overview() {
         RuleSet rules = hooks.rules();
         List<LibrarySummary> libraries = rules.libraries().stream()
                 .map(l -> new LibrarySummary(l.name(), l.version(), l.url(), l.resourceId()))
-                .sorted(java.util.Comparator.comparing(LibrarySummary::name)).toList();
+                .sorted(java.util.Comparator.comparing(LibrarySummary::name))
+                .toList();
         List<ServiceSummary> services = new ArrayList<>();
         for (ServiceDefinition service : catalog.services(rules)) {
             List<RuleSummary> ruleSummaries = new ArrayList<>();
             for (RuleDefinition rule : service.rules()) {
-                String library = rule.condition() == null ? null : rule.condition().libraryCanonical();
-                ruleSummaries.add(new RuleSummary(rule.ruleId(), rule.summary(), rule.priority(), rule.planDefinition(),
-                        library, library == null ? null : rules.library(library).map(RuleLibrary::version).orElse(null),
+                String library =
+                        rule.condition() == null ? null : rule.condition().libraryCanonical();
+                ruleSummaries.add(new RuleSummary(
+                        rule.ruleId(),
+                        rule.summary(),
+                        rule.priority(),
+                        rule.planDefinition(),
+                        library,
+                        library == null
+                                ? null
+                                : rules.library(library)
+                                        .map(RuleLibrary::version)
+                                        .orElse(null),
                         governance(rules, rule.planDefinition())));
             }
             services.add(new ServiceSummary(service.id(), service.hook(), service.title(), ruleSummaries));
@@ -163,23 +207,22 @@ public class ConsoleApiController {
         return new Overview(rules.generation(), libraries, services, feedback.countsByRuleVersion());
     }
 
-    public record LibrarySource(String name, String version, String url, String resourceId, String cql) {
-    }
+    public record LibrarySource(String name, String version, String url, String resourceId, String cql) {}
 
     @GetMapping("/libraries/{name}")
     public ResponseEntity<?> library(@PathVariable String name) {
-        Optional<RuleLibrary> library = hooks.rules().libraries().stream().filter(l -> l.name().equals(name))
+        Optional<RuleLibrary> library = hooks.rules().libraries().stream()
+                .filter(l -> l.name().equals(name))
                 .max(java.util.Comparator.comparing(RuleLibrary::version, org.crlm.cds.rules.Versions.ORDER));
-        return library.<ResponseEntity<?>>map(l -> ResponseEntity.ok(new LibrarySource(l.name(), l.version(), l.url(),
-                l.resourceId(), l.cql()))).orElseGet(() -> outcomes.response(404, "not-found", "No library " + name, null));
+        return library.<ResponseEntity<?>>map(l ->
+                        ResponseEntity.ok(new LibrarySource(l.name(), l.version(), l.url(), l.resourceId(), l.cql())))
+                .orElseGet(() -> outcomes.response(404, "not-found", "No library " + name, null));
     }
 
-    public record ValidateRequest(String cql) {
-    }
+    public record ValidateRequest(String cql) {}
 
-    public record ValidationResult(boolean ok, String library, String version, List<CqlMessage> errors,
-            List<CqlMessage> warnings) {
-    }
+    public record ValidationResult(
+            boolean ok, String library, String version, List<CqlMessage> errors, List<CqlMessage> warnings) {}
 
     /** The CQL as if published now: the stored rules with this library replaced. Nothing is saved. */
     @PostMapping("/validate")
@@ -187,12 +230,23 @@ public class ConsoleApiController {
         String text = request == null || request.cql() == null ? "" : request.cql();
         Optional<CqlSource> source = CqlSource.of(text, "console");
         if (source.isEmpty()) {
-            return new ValidationResult(false, null, null, List.of(new CqlMessage(CqlMessage.Severity.ERROR, "(new)", 1, 1,
-                    "The CQL needs a header: library Name version '1.0.0'")), List.of());
+            return new ValidationResult(
+                    false,
+                    null,
+                    null,
+                    List.of(new CqlMessage(
+                            CqlMessage.Severity.ERROR,
+                            "(new)",
+                            1,
+                            1,
+                            "The CQL needs a header: library Name version '1.0.0'")),
+                    List.of());
         }
         CqlSource cql = source.get();
         KnowledgeResources stored = knowledge.load();
-        Library library = stored.libraries().stream().filter(l -> cql.name().equals(l.getName())).findFirst()
+        Library library = stored.libraries().stream()
+                .filter(l -> cql.name().equals(l.getName()))
+                .findFirst()
                 .map(Library::copy)
                 .orElseGet(() -> RepositoryFiles.toLibrary(cql, knowledgeProperties.canonicalBase()));
         library.setVersion(cql.version());
@@ -200,8 +254,9 @@ public class ConsoleApiController {
         library.addContent().setContentType("text/cql").setData(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         RuleSetBuilder.Result result = ruleCache.validate(stored.with(library));
         List<CqlMessage> errors = new ArrayList<>(result.problems());
-        history.versionConflict(library).ifPresent(conflict ->
-                errors.add(0, new CqlMessage(CqlMessage.Severity.ERROR, cql.name(), headerLine(text), 1, conflict)));
+        history.versionConflict(library)
+                .ifPresent(conflict -> errors.add(
+                        0, new CqlMessage(CqlMessage.Severity.ERROR, cql.name(), headerLine(text), 1, conflict)));
         return new ValidationResult(errors.isEmpty(), cql.name(), cql.version(), errors, result.warnings());
     }
 
@@ -215,8 +270,7 @@ public class ConsoleApiController {
         return 1;
     }
 
-    public record PatientSummary(String id, String name, String birthDate, String gender) {
-    }
+    public record PatientSummary(String id, String name, String birthDate, String gender) {}
 
     static final String TEST_DATA_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
     static final String TEST_DATA_CODE = "HTEST";
@@ -230,12 +284,18 @@ public class ConsoleApiController {
                 SearchParameterMap map = SearchParameterMap.newSynchronous();
                 map.setCount(200);
                 map.add(label, new ca.uhn.fhir.rest.param.TokenParam(TEST_DATA_SYSTEM, TEST_DATA_CODE));
-                found.addAll(daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200));
+                found.addAll(daoRegistry
+                        .getResourceDao(Patient.class)
+                        .search(map, new SystemRequestDetails())
+                        .getResources(0, 200));
             }
         } else {
             SearchParameterMap map = SearchParameterMap.newSynchronous();
             map.setCount(200);
-            found.addAll(daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200));
+            found.addAll(daoRegistry
+                    .getResourceDao(Patient.class)
+                    .search(map, new SystemRequestDetails())
+                    .getResources(0, 200));
         }
         List<PatientSummary> patients = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -244,8 +304,12 @@ public class ConsoleApiController {
             if (!seen.add(p.getIdElement().getIdPart())) {
                 continue;
             }
-            String name = p.hasName() ? p.getNameFirstRep().getNameAsSingleString() : p.getIdElement().getIdPart();
-            patients.add(new PatientSummary(p.getIdElement().getIdPart(), name,
+            String name = p.hasName()
+                    ? p.getNameFirstRep().getNameAsSingleString()
+                    : p.getIdElement().getIdPart();
+            patients.add(new PatientSummary(
+                    p.getIdElement().getIdPart(),
+                    name,
                     p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : null,
                     p.hasGender() ? p.getGender().toCode() : null));
         }
@@ -267,9 +331,12 @@ public class ConsoleApiController {
         if (body.hasNonNull("bundle")) {
             Bundle bundle;
             try {
-                bundle = fhirContext.newJsonParser().parseResource(Bundle.class, body.get("bundle").toString());
+                bundle = fhirContext
+                        .newJsonParser()
+                        .parseResource(Bundle.class, body.get("bundle").toString());
             } catch (DataFormatException | ClassCastException e) {
-                return outcomes.response(400, "invalid", "bundle must be a FHIR R4 Bundle: " + e.getMessage(), "bundle");
+                return outcomes.response(
+                        400, "invalid", "bundle must be a FHIR R4 Bundle: " + e.getMessage(), "bundle");
             }
             pasted = new ArrayList<>();
             for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
@@ -277,19 +344,25 @@ public class ConsoleApiController {
                     pasted.add(entry.getResource());
                 }
             }
-            patientId = pasted.stream().filter(r -> r instanceof Patient).map(r -> r.getIdElement().getIdPart())
-                    .findFirst().orElse(null);
+            patientId = pasted.stream()
+                    .filter(r -> r instanceof Patient)
+                    .map(r -> r.getIdElement().getIdPart())
+                    .findFirst()
+                    .orElse(null);
             if (patientId == null) {
                 return outcomes.response(400, "invalid", "The bundle must hold the Patient (with an id)", "bundle");
             }
         }
         if (patientId == null || patientId.isBlank()) {
-            return outcomes.response(400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId");
+            return outcomes.response(
+                    400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId");
         }
         if (pasted == null && authoring.testPatientsOnly() && !isTestPatient(patientId)) {
-            return outcomes.response(403, "forbidden", "The console runs stored test patients (labelled HTEST) only", "patientId");
+            return outcomes.response(
+                    403, "forbidden", "The console runs stored test patients (labelled HTEST) only", "patientId");
         }
-        ObjectNode request = hookRequest(service.get(), patientId, body.path("addDraftAblation").asBoolean(false));
+        ObjectNode request = hookRequest(
+                service.get(), patientId, body.path("addDraftAblation").asBoolean(false));
         if (pasted != null) {
             Map<String, String> templates = new LinkedHashMap<>();
             service.get().prefetch().forEach((k, v) -> templates.put(k, PrefetchTemplates.expandValueSets(v, rules)));
@@ -301,7 +374,8 @@ public class ConsoleApiController {
             HookOutcome outcome = hooks.call(serviceId, request);
             answer.put("status", 200);
             answer.put("response", json.readTree(cdsJson.write(outcome.response())));
-            RuleExplainer.Explanation why = explainer.explain(rules, service.get(), patientId, outcome.record().resources());
+            RuleExplainer.Explanation why = explainer.explain(
+                    rules, service.get(), patientId, outcome.record().resources());
             answer.put("rules", why.rules());
             answer.put("expressions", why.expressions());
         } catch (InvalidHookRequestException e) {
@@ -309,7 +383,9 @@ public class ConsoleApiController {
             answer.put("response", json.readTree(outcomes.json("invalid", e.getMessage(), e.field())));
         } catch (DataUnavailableException e) {
             answer.put("status", 412);
-            answer.put("response", json.readTree(outcomes.json("incomplete", e.getMessage(), "prefetch." + e.prefetchKey())));
+            answer.put(
+                    "response",
+                    json.readTree(outcomes.json("incomplete", e.getMessage(), "prefetch." + e.prefetchKey())));
         }
         return ResponseEntity.ok(answer);
     }

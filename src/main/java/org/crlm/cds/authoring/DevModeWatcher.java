@@ -1,15 +1,15 @@
 package org.crlm.cds.authoring;
 
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
-import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.HashMap;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,8 +48,7 @@ public class DevModeWatcher implements DisposableBean {
     private volatile Attempt lastAttempt;
 
     /** The outcome of the last publish of a saved file: what an informatician (and a test) can check. */
-    public record Attempt(String file, String version, boolean published, List<String> problems) {
-    }
+    public record Attempt(String file, String version, boolean published, List<String> problems) {}
 
     public DevModeWatcher(AuthoringProperties properties, KnowledgeProperties knowledge, DaoRegistry daoRegistry) {
         this.properties = properties;
@@ -70,7 +69,9 @@ public class DevModeWatcher implements DisposableBean {
         });
         long every = properties.pollInterval().toMillis();
         timer.scheduleWithFixedDelay(() -> scan(true), every, every, TimeUnit.MILLISECONDS);
-        log.warn("DEV MODE: watching {} and publishing saved CQL to this server", knowledge.cqlDir().toAbsolutePath());
+        log.warn(
+                "DEV MODE: watching {} and publishing saved CQL to this server",
+                knowledge.cqlDir().toAbsolutePath());
     }
 
     synchronized void scan(boolean publish) {
@@ -92,7 +93,8 @@ public class DevModeWatcher implements DisposableBean {
         CqlSource source = CqlSource.of(text, file.toString()).orElse(null);
         if (source == null || source.version() == null) {
             log.error("Dev mode: {} has no 'library Name version' header; not published", file.getFileName());
-            lastAttempt = new Attempt(file.getFileName().toString(), null, false, List.of("no 'library Name version' header"));
+            lastAttempt = new Attempt(
+                    file.getFileName().toString(), null, false, List.of("no 'library Name version' header"));
             return;
         }
         Library library = RepositoryFiles.toLibrary(source, knowledge.canonicalBase());

@@ -1,7 +1,7 @@
 package org.crlm.cds.authoring;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,13 +28,16 @@ import org.springframework.stereotype.Component;
 public class ImpactPreview {
 
     /** A stored patient whose cards change. */
-    public record PatientChange(String patientId, String service, Set<String> before, Set<String> after) {
-    }
+    public record PatientChange(String patientId, String service, Set<String> before, Set<String> after) {}
 
     /** The preview: problems that would refuse the publish, changed scenarios, changed patients. */
-    public record Impact(boolean publishable, int scenariosRun, List<CqlMessage> problems, List<CqlMessage> warnings,
-            List<PublishGate.ScenarioChange> scenarios, List<PatientChange> patients) {
-    }
+    public record Impact(
+            boolean publishable,
+            int scenariosRun,
+            List<CqlMessage> problems,
+            List<CqlMessage> warnings,
+            List<PublishGate.ScenarioChange> scenarios,
+            List<PatientChange> patients) {}
 
     private static final String PATIENT_VIEW = "patient-view";
 
@@ -48,7 +51,8 @@ public class ImpactPreview {
         this.hooks = hooks;
     }
 
-    public Impact preview(KnowledgeResources candidate, Map<String, Set<String>> expectations, List<String> patientIds) {
+    public Impact preview(
+            KnowledgeResources candidate, Map<String, Set<String>> expectations, List<String> patientIds) {
         PublishGate.Verdict verdict = gate.check(candidate, expectations);
         List<PatientChange> patients = new ArrayList<>();
         RuleSet live = hooks.rules();
@@ -71,7 +75,12 @@ public class ImpactPreview {
                 }
             }
         }
-        return new Impact(verdict.ok(), verdict.scenariosRun(), verdict.problems(), verdict.warnings(), verdict.changes(),
+        return new Impact(
+                verdict.ok(),
+                verdict.scenariosRun(),
+                verdict.problems(),
+                verdict.warnings(),
+                verdict.changes(),
                 patients);
     }
 

@@ -65,9 +65,15 @@ public class KnowledgeConsoleController {
     private final FhirContext fhirContext;
     private final OperationOutcomes outcomes;
 
-    public KnowledgeConsoleController(KnowledgeRepository repository, KnowledgeProperties properties,
-            KnowledgeHistory history, ImpactPreview impact, ScenarioStore scenarios, DaoRegistry daoRegistry,
-            FhirContext fhirContext, OperationOutcomes outcomes) {
+    public KnowledgeConsoleController(
+            KnowledgeRepository repository,
+            KnowledgeProperties properties,
+            KnowledgeHistory history,
+            ImpactPreview impact,
+            ScenarioStore scenarios,
+            DaoRegistry daoRegistry,
+            FhirContext fhirContext,
+            OperationOutcomes outcomes) {
         this.repository = repository;
         this.properties = properties;
         this.history = history;
@@ -88,19 +94,30 @@ public class KnowledgeConsoleController {
             return outcomes.response(400, "invalid", e.getMessage(), "resource");
         }
         Optional<String> conflict = history.versionConflict(change.resource());
-        ImpactPreview.Impact preview = impact.preview(repository.load().with(change.resource()), change.expectations(), patientIds());
+        ImpactPreview.Impact preview =
+                impact.preview(repository.load().with(change.resource()), change.expectations(), patientIds());
         if (conflict.isPresent()) {
             List<org.crlm.cds.rules.CqlMessage> problems = new ArrayList<>(preview.problems());
-            problems.add(0, new org.crlm.cds.rules.CqlMessage(org.crlm.cds.rules.CqlMessage.Severity.ERROR,
-                    reference(change.resource()), null, null, conflict.get()));
-            preview = new ImpactPreview.Impact(false, preview.scenariosRun(), problems, preview.warnings(),
-                    preview.scenarios(), preview.patients());
+            problems.add(
+                    0,
+                    new org.crlm.cds.rules.CqlMessage(
+                            org.crlm.cds.rules.CqlMessage.Severity.ERROR,
+                            reference(change.resource()),
+                            null,
+                            null,
+                            conflict.get()));
+            preview = new ImpactPreview.Impact(
+                    false,
+                    preview.scenariosRun(),
+                    problems,
+                    preview.warnings(),
+                    preview.scenarios(),
+                    preview.patients());
         }
         return ResponseEntity.ok(preview);
     }
 
-    public record Published(String resource, String version, String publishedBy) {
-    }
+    public record Published(String resource, String version, String publishedBy) {}
 
     /** Publishes through the same gate as a FHIR write; a refusal is the gate's 422 OperationOutcome. */
     @PostMapping("/publish")
@@ -114,12 +131,11 @@ public class KnowledgeConsoleController {
         return store(change.resource(), change.expectations());
     }
 
-    public record VersionEntry(String versionId, String version, String publishedBy, String lastUpdated, String status) {
-    }
+    public record VersionEntry(
+            String versionId, String version, String publishedBy, String lastUpdated, String status) {}
 
-    public record KnowledgeEntry(String type, String id, String url, String version, String publishedBy, String lastUpdated,
-            int versions) {
-    }
+    public record KnowledgeEntry(
+            String type, String id, String url, String version, String publishedBy, String lastUpdated, int versions) {}
 
     /** Every knowledge resource in the store with its current version, publisher and number of stored versions. */
     @GetMapping("/knowledge")
@@ -128,8 +144,15 @@ public class KnowledgeConsoleController {
         for (IBaseResource r : repository.load().all()) {
             MetadataResource m = (MetadataResource) r;
             String id = r.getIdElement().getIdPart();
-            entries.add(new KnowledgeEntry(r.fhirType(), id, m.getUrl(), m.getVersion(), PublicationStamp.publishedBy(r),
-                    m.getMeta().hasLastUpdated() ? m.getMeta().getLastUpdatedElement().getValueAsString() : null,
+            entries.add(new KnowledgeEntry(
+                    r.fhirType(),
+                    id,
+                    m.getUrl(),
+                    m.getVersion(),
+                    PublicationStamp.publishedBy(r),
+                    m.getMeta().hasLastUpdated()
+                            ? m.getMeta().getLastUpdatedElement().getValueAsString()
+                            : null,
                     history.versions(r.fhirType(), id).size()));
         }
         entries.sort(Comparator.comparing(KnowledgeEntry::type).thenComparing(KnowledgeEntry::id));
@@ -146,10 +169,16 @@ public class KnowledgeConsoleController {
         for (Resource r : history.versions(type, id)) {
             MetadataResource m = (MetadataResource) r;
             String by = PublicationStamp.publishedBy(r);
-            versions.add(0, new VersionEntry(r.getIdElement().getVersionIdPart(), m.getVersion(),
-                    by == null ? "repository (start-up loader)" : by,
-                    m.getMeta().hasLastUpdated() ? m.getMeta().getLastUpdatedElement().getValueAsString() : null,
-                    m.hasStatus() ? m.getStatus().toCode() : null));
+            versions.add(
+                    0,
+                    new VersionEntry(
+                            r.getIdElement().getVersionIdPart(),
+                            m.getVersion(),
+                            by == null ? "repository (start-up loader)" : by,
+                            m.getMeta().hasLastUpdated()
+                                    ? m.getMeta().getLastUpdatedElement().getValueAsString()
+                                    : null,
+                            m.hasStatus() ? m.getStatus().toCode() : null));
         }
         if (versions.isEmpty()) {
             return outcomes.response(404, "not-found", "No " + type + "/" + id, null);
@@ -157,39 +186,51 @@ public class KnowledgeConsoleController {
         return ResponseEntity.ok(versions);
     }
 
-    public record Diff(String resource, String from, String to, String diff) {
-    }
+    public record Diff(String resource, String from, String to, String diff) {}
 
     /** A line diff between two stored versions (the CQL for a Library, the JSON content otherwise). */
     @GetMapping("/knowledge/{type}/{id}/diff")
-    public ResponseEntity<?> diff(@PathVariable String type, @PathVariable String id, @RequestParam String from,
-            @RequestParam String to) {
+    public ResponseEntity<?> diff(
+            @PathVariable String type, @PathVariable String id, @RequestParam String from, @RequestParam String to) {
         List<Resource> versions = KnowledgeResources.TYPES.contains(type) ? history.versions(type, id) : List.of();
         Optional<Resource> a = version(versions, from);
         Optional<Resource> b = version(versions, to);
         if (a.isEmpty() || b.isEmpty()) {
-            return outcomes.response(404, "not-found", "No stored version " + (a.isEmpty() ? from : to) + " of " + type + "/" + id,
+            return outcomes.response(
+                    404,
+                    "not-found",
+                    "No stored version " + (a.isEmpty() ? from : to) + " of " + type + "/" + id,
                     a.isEmpty() ? "from" : "to");
         }
         String ref = type + "/" + id;
-        return ResponseEntity.ok(new Diff(ref, from, to, TextDiff.unified(ref + "/_history/" + from, text(a.get()),
-                ref + "/_history/" + to, text(b.get()))));
+        return ResponseEntity.ok(new Diff(
+                ref,
+                from,
+                to,
+                TextDiff.unified(ref + "/_history/" + from, text(a.get()), ref + "/_history/" + to, text(b.get()))));
     }
 
     /** @param expectations scenario id → expected rule ids, for the scenarios the rollback changes */
-    public record RollbackRequest(String versionId, String newVersion, Map<String, Set<String>> expectations) {
-    }
+    public record RollbackRequest(String versionId, String newVersion, Map<String, Set<String>> expectations) {}
 
     /** Publishes the content of an earlier stored version under a new version, through the gate. */
     @PostMapping("/knowledge/{type}/{id}/rollback")
-    public ResponseEntity<?> rollback(@PathVariable String type, @PathVariable String id, @RequestBody RollbackRequest request) {
-        if (request == null || request.versionId() == null || request.newVersion() == null || request.newVersion().isBlank()) {
+    public ResponseEntity<?> rollback(
+            @PathVariable String type, @PathVariable String id, @RequestBody RollbackRequest request) {
+        if (request == null
+                || request.versionId() == null
+                || request.newVersion() == null
+                || request.newVersion().isBlank()) {
             return outcomes.response(400, "invalid", "Give versionId (a stored version) and newVersion", "versionId");
         }
-        Optional<Resource> earlier = version(KnowledgeResources.TYPES.contains(type) ? history.versions(type, id) : List.of(),
-                request.versionId());
+        Optional<Resource> earlier = version(
+                KnowledgeResources.TYPES.contains(type) ? history.versions(type, id) : List.of(), request.versionId());
         if (earlier.isEmpty()) {
-            return outcomes.response(404, "not-found", "No stored version " + request.versionId() + " of " + type + "/" + id, "versionId");
+            return outcomes.response(
+                    404,
+                    "not-found",
+                    "No stored version " + request.versionId() + " of " + type + "/" + id,
+                    "versionId");
         }
         Resource content = earlier.get().copy();
         content.setMeta(null);
@@ -199,16 +240,17 @@ public class KnowledgeConsoleController {
             String cql = RuleSetBuilder.cqlText(library).orElse(null);
             library.getContent().clear();
             if (cql != null) {
-                String renamed = cql.replaceFirst("(library\\s+\"?" + java.util.regex.Pattern.quote(library.getName())
-                        + "\"?\\s+version\\s+)'[^']*'", "$1'" + java.util.regex.Matcher.quoteReplacement(request.newVersion()) + "'");
+                String renamed = cql.replaceFirst(
+                        "(library\\s+\"?" + java.util.regex.Pattern.quote(library.getName())
+                                + "\"?\\s+version\\s+)'[^']*'",
+                        "$1'" + java.util.regex.Matcher.quoteReplacement(request.newVersion()) + "'");
                 library.addContent().setContentType("text/cql").setData(renamed.getBytes(StandardCharsets.UTF_8));
             }
         }
         return store(content, request.expectations() == null ? Map.of() : request.expectations());
     }
 
-    public record Export(Map<String, String> files, Map<String, Set<String>> scenarioExpectations) {
-    }
+    public record Export(Map<String, String> files, Map<String, Set<String>> scenarioExpectations) {}
 
     /**
      * The published state as repository files: {@code cql/<Name>.cql} for each CQL Library and
@@ -220,14 +262,19 @@ public class KnowledgeConsoleController {
         Map<String, String> files = new TreeMap<>();
         for (IBaseResource r : repository.load().all()) {
             if (r instanceof Library library && RuleSetBuilder.cqlText(library).isPresent()) {
-                files.put("cql/" + library.getName() + ".cql", RuleSetBuilder.cqlText(library).get());
+                files.put(
+                        "cql/" + library.getName() + ".cql",
+                        RuleSetBuilder.cqlText(library).get());
                 continue;
             }
-            String folder = switch (r.fhirType()) {
-                case "PlanDefinition", "ActivityDefinition", "Library" -> "rules";
-                default -> "terminology";
-            };
-            files.put("fhir-resources/" + folder + "/" + r.fhirType() + "-" + r.getIdElement().getIdPart() + ".json",
+            String folder =
+                    switch (r.fhirType()) {
+                        case "PlanDefinition", "ActivityDefinition", "Library" -> "rules";
+                        default -> "terminology";
+                    };
+            files.put(
+                    "fhir-resources/" + folder + "/" + r.fhirType() + "-"
+                            + r.getIdElement().getIdPart() + ".json",
                     exportJson(r));
         }
         return new Export(files, scenarios.updatedExpectations());
@@ -235,8 +282,7 @@ public class KnowledgeConsoleController {
 
     // ---- helpers ----
 
-    private record Change(Resource resource, Map<String, Set<String>> expectations) {
-    }
+    private record Change(Resource resource, Map<String, Set<String>> expectations) {}
 
     private Change change(JsonNode body) {
         Resource resource;
@@ -244,10 +290,13 @@ public class KnowledgeConsoleController {
             resource = libraryFromCql(body.get("cql").asText());
         } else if (body.hasNonNull("resource")) {
             try {
-                IBaseResource parsed = fhirContext.newJsonParser().parseResource(body.get("resource").toString());
-                if (!KnowledgeResources.TYPES.contains(parsed.fhirType()) || parsed.getIdElement().getIdPart() == null) {
-                    throw new IllegalArgumentException("resource must be a knowledge resource with an id, one of "
-                            + KnowledgeResources.TYPES);
+                IBaseResource parsed = fhirContext
+                        .newJsonParser()
+                        .parseResource(body.get("resource").toString());
+                if (!KnowledgeResources.TYPES.contains(parsed.fhirType())
+                        || parsed.getIdElement().getIdPart() == null) {
+                    throw new IllegalArgumentException(
+                            "resource must be a knowledge resource with an id, one of " + KnowledgeResources.TYPES);
                 }
                 resource = (Resource) parsed;
                 resource.setMeta(null);
@@ -268,10 +317,14 @@ public class KnowledgeConsoleController {
 
     /** The stored Library of this name with the CQL replaced (or a new one): what the editor would publish. */
     private Library libraryFromCql(String text) {
-        CqlSource cql = CqlSource.of(text, "console").orElseThrow(() ->
-                new IllegalArgumentException("The CQL needs a header: library Name version '1.0.0'"));
-        Library library = repository.load().libraries().stream().filter(l -> cql.name().equals(l.getName())).findFirst()
-                .map(Library::copy).orElseGet(() -> RepositoryFiles.toLibrary(cql, properties.canonicalBase()));
+        CqlSource cql = CqlSource.of(text, "console")
+                .orElseThrow(
+                        () -> new IllegalArgumentException("The CQL needs a header: library Name version '1.0.0'"));
+        Library library = repository.load().libraries().stream()
+                .filter(l -> cql.name().equals(l.getName()))
+                .findFirst()
+                .map(Library::copy)
+                .orElseGet(() -> RepositoryFiles.toLibrary(cql, properties.canonicalBase()));
         library.setMeta(null);
         library.setVersion(cql.version());
         library.getContent().clear();
@@ -282,7 +335,8 @@ public class KnowledgeConsoleController {
     @SuppressWarnings({"unchecked", "rawtypes"})
     private ResponseEntity<?> store(Resource resource, Map<String, Set<String>> expectations) {
         if (resource instanceof DomainResource domain) {
-            expectations.forEach((id, rules) -> domain.addExtension(RulePublishInterceptor.expectationExtension(id, rules)));
+            expectations.forEach(
+                    (id, rules) -> domain.addExtension(RulePublishInterceptor.expectationExtension(id, rules)));
         }
         SystemRequestDetails request = new SystemRequestDetails();
         request.getUserData().put(RulePublishInterceptor.AUTHOR, author());
@@ -292,24 +346,34 @@ public class KnowledgeConsoleController {
             String body = e.getOperationOutcome() == null
                     ? outcomes.json("processing", e.getMessage(), null)
                     : fhirContext.newJsonParser().encodeResourceToString(e.getOperationOutcome());
-            return ResponseEntity.status(e.getStatusCode()).contentType(MediaType.valueOf("application/fhir+json")).body(body);
+            return ResponseEntity.status(e.getStatusCode())
+                    .contentType(MediaType.valueOf("application/fhir+json"))
+                    .body(body);
         }
-        return ResponseEntity.ok(new Published(reference(resource), ((MetadataResource) resource).getVersion(),
+        return ResponseEntity.ok(new Published(
+                reference(resource),
+                ((MetadataResource) resource).getVersion(),
                 PublicationStamp.publishedBy(resource)));
     }
 
     private static String author() {
         Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
-        return authentication != null && authentication.isAuthenticated() && authentication.getName() != null
-                && !"anonymousUser".equals(authentication.getName())
-                ? authentication.getName() + " (console)" : "console (demo profile, no authentication)";
+        return authentication != null
+                        && authentication.isAuthenticated()
+                        && authentication.getName() != null
+                        && !"anonymousUser".equals(authentication.getName())
+                ? authentication.getName() + " (console)"
+                : "console (demo profile, no authentication)";
     }
 
     private List<String> patientIds() {
         List<String> ids = new ArrayList<>();
         var map = ca.uhn.fhir.jpa.searchparam.SearchParameterMap.newSynchronous();
         map.setCount(200);
-        for (IBaseResource p : daoRegistry.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, 200)) {
+        for (IBaseResource p : daoRegistry
+                .getResourceDao(Patient.class)
+                .search(map, new SystemRequestDetails())
+                .getResources(0, 200)) {
             ids.add(p.getIdElement().getIdPart());
         }
         ids.sort(Comparator.naturalOrder());
@@ -317,11 +381,14 @@ public class KnowledgeConsoleController {
     }
 
     private static Optional<Resource> version(List<Resource> versions, String versionId) {
-        return versions.stream().filter(r -> versionId.equals(r.getIdElement().getVersionIdPart())).findFirst();
+        return versions.stream()
+                .filter(r -> versionId.equals(r.getIdElement().getVersionIdPart()))
+                .findFirst();
     }
 
     private String text(Resource resource) {
-        if (resource instanceof Library library && RuleSetBuilder.cqlText(library).isPresent()) {
+        if (resource instanceof Library library
+                && RuleSetBuilder.cqlText(library).isPresent()) {
             return RuleSetBuilder.cqlText(library).get();
         }
         return PublicationStamp.content(resource);

@@ -27,6 +27,7 @@ public class KnowledgeHistory {
     public static final String SCENARIO_EXPECTATION = PublicationStamp.SCENARIO_EXPECTATION;
 
     private final DaoRegistry daoRegistry;
+
     public KnowledgeHistory(DaoRegistry daoRegistry) {
         this.daoRegistry = daoRegistry;
     }
@@ -40,7 +41,9 @@ public class KnowledgeHistory {
         var dao = daoRegistry.getResourceDao(type);
         long latest;
         try {
-            latest = dao.read(new IdType(type, id), new SystemRequestDetails(), true).getIdElement().getVersionIdPartAsLong();
+            latest = dao.read(new IdType(type, id), new SystemRequestDetails(), true)
+                    .getIdElement()
+                    .getVersionIdPartAsLong();
         } catch (ResourceNotFoundException e) {
             return List.of();
         }
@@ -63,14 +66,19 @@ public class KnowledgeHistory {
      * stored version of the same resource with the same version and other content.
      */
     public Optional<String> versionConflict(IBaseResource candidate) {
-        if (!(candidate instanceof MetadataResource meta) || !meta.hasVersion() || candidate.getIdElement().getIdPart() == null) {
+        if (!(candidate instanceof MetadataResource meta)
+                || !meta.hasVersion()
+                || candidate.getIdElement().getIdPart() == null) {
             return Optional.empty();
         }
         String content = content(candidate);
-        for (Resource stored : versions(candidate.fhirType(), candidate.getIdElement().getIdPart())) {
-            if (stored instanceof MetadataResource old && Objects.equals(old.getVersion(), meta.getVersion())
+        for (Resource stored :
+                versions(candidate.fhirType(), candidate.getIdElement().getIdPart())) {
+            if (stored instanceof MetadataResource old
+                    && Objects.equals(old.getVersion(), meta.getVersion())
                     && !content(stored).equals(content)) {
-                return Optional.of(candidate.fhirType() + "/" + candidate.getIdElement().getIdPart() + " version "
+                return Optional.of(candidate.fhirType() + "/"
+                        + candidate.getIdElement().getIdPart() + " version "
                         + meta.getVersion() + " is already published with different content (stored as _history/"
                         + stored.getIdElement().getVersionIdPart() + "); a published version always means the same "
                         + "content: change the version");

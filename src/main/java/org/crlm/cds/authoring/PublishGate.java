@@ -30,13 +30,22 @@ import org.springframework.stereotype.Component;
 public class PublishGate {
 
     /** A scenario whose fired rules differ between the rules in service and the candidate. */
-    public record ScenarioChange(String scenario, String title, String hook, Set<String> before, Set<String> after,
-            Set<String> expected, boolean accepted) {
-    }
+    public record ScenarioChange(
+            String scenario,
+            String title,
+            String hook,
+            Set<String> before,
+            Set<String> after,
+            Set<String> expected,
+            boolean accepted) {}
 
     /** The gate's answer: problems (any refuses), and every scenario change with whether it was expected. */
-    public record Verdict(Optional<RuleSet> ruleSet, List<CqlMessage> problems, List<CqlMessage> warnings,
-            List<ScenarioChange> changes, int scenariosRun) {
+    public record Verdict(
+            Optional<RuleSet> ruleSet,
+            List<CqlMessage> problems,
+            List<CqlMessage> warnings,
+            List<ScenarioChange> changes,
+            int scenariosRun) {
 
         public boolean ok() {
             return problems.isEmpty();
@@ -49,8 +58,7 @@ public class PublishGate {
     private final ServiceCatalog catalog = new ServiceCatalog();
     private volatile Baseline baseline = new Baseline(-1, Map.of());
 
-    private record Baseline(long generation, Map<String, Set<String>> fired) {
-    }
+    private record Baseline(long generation, Map<String, Set<String>> fired) {}
 
     public PublishGate(RuleLibraryCache ruleCache, ScenarioStore scenarios, DecisionEvaluator evaluator) {
         this.ruleCache = ruleCache;
@@ -87,26 +95,38 @@ public class PublishGate {
                 problems.add(problem("scenario " + scenario.id(), e.getMessage()));
                 continue;
             }
-            outcome.failures().forEach((rule, why) -> problems.add(problem("scenario " + scenario.id(),
-                    "rule " + rule + " fails to evaluate under the candidate: " + why)));
+            outcome.failures()
+                    .forEach((rule, why) -> problems.add(problem(
+                            "scenario " + scenario.id(),
+                            "rule " + rule + " fails to evaluate under the candidate: " + why)));
             Set<String> after = new TreeSet<>(outcome.fired());
             Set<String> was = before.get(scenario.id());
             if (was == null || was.equals(after)) {
                 continue;
             }
-            Set<String> expected = new TreeSet<>(updatedExpectations.getOrDefault(scenario.id(), scenario.expectedRules()));
+            Set<String> expected =
+                    new TreeSet<>(updatedExpectations.getOrDefault(scenario.id(), scenario.expectedRules()));
             boolean accepted = expected.equals(after);
-            changes.add(new ScenarioChange(scenario.id(), scenario.title(), scenario.hook(), was, after, expected, accepted));
+            changes.add(new ScenarioChange(
+                    scenario.id(), scenario.title(), scenario.hook(), was, after, expected, accepted));
             if (!accepted) {
-                problems.add(problem("scenario " + scenario.id(), "\"" + scenario.title() + "\" would change its cards from "
-                        + text(was) + " to " + text(after) + " but expects " + text(expected)
-                        + "; publish the scenario's new expected rules in the same request, or change the candidate"));
+                problems.add(
+                        problem(
+                                "scenario " + scenario.id(),
+                                "\"" + scenario.title() + "\" would change its cards from "
+                                        + text(was) + " to " + text(after) + " but expects " + text(expected)
+                                        + "; publish the scenario's new expected rules in the same request, or change the candidate"));
             }
         }
-        updatedExpectations.keySet().stream().filter(id -> cases.stream().noneMatch(c -> c.id().equals(id)))
+        updatedExpectations.keySet().stream()
+                .filter(id -> cases.stream().noneMatch(c -> c.id().equals(id)))
                 .forEach(id -> problems.add(problem("scenario " + id, "no such scenario in the scenario store")));
-        return new Verdict(problems.isEmpty() ? Optional.of(rules) : Optional.empty(), List.copyOf(problems),
-                built.warnings(), List.copyOf(changes), cases.size());
+        return new Verdict(
+                problems.isEmpty() ? Optional.of(rules) : Optional.empty(),
+                List.copyOf(problems),
+                built.warnings(),
+                List.copyOf(changes),
+                cases.size());
     }
 
     /** The candidate's rule set when it compiles, whatever the scenarios say (for previews). */
@@ -125,7 +145,9 @@ public class PublishGate {
             Map<String, Set<String>> fired = new LinkedHashMap<>();
             for (RuleTestCase scenario : scenarios.cases()) {
                 try {
-                    fired.put(scenario.id(), new TreeSet<>(runner.run(live.get(), scenario).fired()));
+                    fired.put(
+                            scenario.id(),
+                            new TreeSet<>(runner.run(live.get(), scenario).fired()));
                 } catch (RuntimeException e) {
                     // A scenario the rules in service cannot run has no "before" to compare with.
                 }

@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.crlm.cds.knowledge.DecisionEvaluator;
-import org.crlm.cds.knowledge.ServiceCatalog;
-import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.knowledge.MalformedResourceFileException;
 import org.crlm.cds.knowledge.RepositoryFiles;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.CqlLibraryCompiler;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.KnowledgeResources;
@@ -36,13 +36,13 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  */
 public final class RuleCheck {
 
-    static final String USAGE = "Usage: rule-check [--cql DIR] [--resources DIR] [--tests DIR] [--impact-from BASELINE_DIR]";
+    static final String USAGE =
+            "Usage: rule-check [--cql DIR] [--resources DIR] [--tests DIR] [--impact-from BASELINE_DIR]";
 
     /** The canonical base of the project's own libraries, as the server loads them by default. */
     static final String CANONICAL_BASE = "http://crlm-cds.org/fhir";
 
-    private RuleCheck() {
-    }
+    private RuleCheck() {}
 
     public static void main(String[] args) {
         System.exit(run(args, System.out));
@@ -83,8 +83,9 @@ public final class RuleCheck {
             return 1;
         }
         int libraries = knowledge.libraries().size();
-        out.printf("Translating %d CQL libraries from %s with %d resources from %s%n", libraries, cql,
-                knowledge.all().size() - libraries, resources);
+        out.printf(
+                "Translating %d CQL libraries from %s with %d resources from %s%n",
+                libraries, cql, knowledge.all().size() - libraries, resources);
         RuleSetBuilder.Result built = new RuleSetBuilder(new CqlLibraryCompiler()).build(knowledge);
         for (CqlMessage w : built.warnings()) {
             out.println("  " + format(w));
@@ -93,7 +94,9 @@ public final class RuleCheck {
             out.println("  " + format(e));
         }
         if (!built.ok()) {
-            out.printf("FAIL: %d error(s); the rules do not compile, so no test case was run%n", built.problems().size());
+            out.printf(
+                    "FAIL: %d error(s); the rules do not compile, so no test case was run%n",
+                    built.problems().size());
             return 1;
         }
         out.println("  OK: every library translates and every PlanDefinition expression exists");
@@ -128,8 +131,13 @@ public final class RuleCheck {
             if (!passed) {
                 failed++;
             }
-            out.printf("%-6s %-58s %-13s %-16s %-16s%n", passed ? "pass" : "FAIL", cut(name, 58), c.hook(),
-                    rulesText(c.expectedRules()), rulesText(outcome.fired()));
+            out.printf(
+                    "%-6s %-58s %-13s %-16s %-16s%n",
+                    passed ? "pass" : "FAIL",
+                    cut(name, 58),
+                    c.hook(),
+                    rulesText(c.expectedRules()),
+                    rulesText(outcome.fired()));
             outcome.failures().forEach((rule, why) -> out.println("         " + rule + " failed: " + why));
             outcome.factProblems().forEach(p -> out.println("         " + p));
         }
@@ -158,22 +166,29 @@ public final class RuleCheck {
             }
         }
         out.printf("%nRule coverage (scenarios in which each rule fires):%n");
-        fired.forEach((rule, n) -> out.printf("  %-8s %4d%s%n", rule, n, n == 0 ? "   <- no scenario fires this rule" : ""));
+        fired.forEach(
+                (rule, n) -> out.printf("  %-8s %4d%s%n", rule, n, n == 0 ? "   <- no scenario fires this rule" : ""));
     }
 
     /**
      * Compares with a baseline checkout (its cql/ and fhir-resources/): the scenarios and demo
      * patients whose cards change, rule ids before → after. -1 when the baseline does not compile.
      */
-    private static int printImpact(Path baselineDir, RuleSet rules, List<RuleTestCase> cases, RuleTestRunner runner,
-            Path resources, PrintStream out) {
+    private static int printImpact(
+            Path baselineDir,
+            RuleSet rules,
+            List<RuleTestCase> cases,
+            RuleTestRunner runner,
+            Path resources,
+            PrintStream out) {
         RuleSet baseline;
         try {
             KnowledgeResources before = new RepositoryFiles(FhirContext.forR4Cached())
                     .knowledge(baselineDir.resolve("cql"), baselineDir.resolve("fhir-resources"), CANONICAL_BASE);
             RuleSetBuilder.Result built = new RuleSetBuilder(new CqlLibraryCompiler()).build(before);
             if (!built.ok()) {
-                out.println("FAIL: the baseline " + baselineDir + " does not compile: " + built.problems().get(0));
+                out.println("FAIL: the baseline " + baselineDir + " does not compile: "
+                        + built.problems().get(0));
                 return -1;
             }
             baseline = built.ruleSet().orElseThrow();
@@ -184,11 +199,13 @@ public final class RuleCheck {
         List<String> changes = new ArrayList<>();
         for (RuleTestCase c : cases) {
             try {
-                java.util.Set<String> was = new java.util.TreeSet<>(runner.run(baseline, c).fired());
-                java.util.Set<String> now = new java.util.TreeSet<>(runner.run(rules, c).fired());
+                java.util.Set<String> was =
+                        new java.util.TreeSet<>(runner.run(baseline, c).fired());
+                java.util.Set<String> now =
+                        new java.util.TreeSet<>(runner.run(rules, c).fired());
                 if (!was.equals(now)) {
-                    changes.add("scenario " + c.id() + ": " + rulesText(was) + " -> " + rulesText(now)
-                            + " (expects " + rulesText(c.expectedRules()) + ")");
+                    changes.add("scenario " + c.id() + ": " + rulesText(was) + " -> " + rulesText(now) + " (expects "
+                            + rulesText(c.expectedRules()) + ")");
                 }
             } catch (RuntimeException e) {
                 changes.add("scenario " + c.id() + ": cannot run (" + e.getMessage() + ")");
@@ -197,12 +214,17 @@ public final class RuleCheck {
         DecisionEvaluator evaluator = new DecisionEvaluator(new RuleEngine());
         ServiceCatalog catalog = new ServiceCatalog();
         java.util.Map<Path, List<IBaseResource>> demo = new java.util.TreeMap<>();
-        new RepositoryFiles(FhirContext.forR4Cached()).readResources(resources, true).stream()
-                .filter(f -> resources.relativize(f.file()).startsWith("demo"))
-                .forEach(f -> demo.computeIfAbsent(f.file(), k -> new ArrayList<>()).add(f.resource()));
+        new RepositoryFiles(FhirContext.forR4Cached())
+                .readResources(resources, true).stream()
+                        .filter(f -> resources.relativize(f.file()).startsWith("demo"))
+                        .forEach(f -> demo.computeIfAbsent(f.file(), k -> new ArrayList<>())
+                                .add(f.resource()));
         for (List<IBaseResource> record : demo.values()) {
-            String patientId = record.stream().filter(r -> r.fhirType().equals("Patient")).map(r -> r.getIdElement().getIdPart())
-                    .findFirst().orElse(null);
+            String patientId = record.stream()
+                    .filter(r -> r.fhirType().equals("Patient"))
+                    .map(r -> r.getIdElement().getIdPart())
+                    .findFirst()
+                    .orElse(null);
             if (patientId == null) {
                 continue;
             }
@@ -212,9 +234,11 @@ public final class RuleCheck {
                 }
                 java.util.Set<String> now = fired(evaluator, rules, service, patientId, record);
                 java.util.Set<String> was = catalog.service(baseline, service.id())
-                        .map(s -> fired(evaluator, baseline, s, patientId, record)).orElse(java.util.Set.of());
+                        .map(s -> fired(evaluator, baseline, s, patientId, record))
+                        .orElse(java.util.Set.of());
                 if (!was.equals(now)) {
-                    changes.add("patient " + patientId + " (" + service.id() + "): " + rulesText(was) + " -> " + rulesText(now));
+                    changes.add("patient " + patientId + " (" + service.id() + "): " + rulesText(was) + " -> "
+                            + rulesText(now));
                 }
             }
         }
@@ -223,13 +247,18 @@ public final class RuleCheck {
         return changes.size();
     }
 
-    private static java.util.Set<String> fired(DecisionEvaluator evaluator, RuleSet rules, ServiceDefinition service,
-            String patientId, List<IBaseResource> record) {
+    private static java.util.Set<String> fired(
+            DecisionEvaluator evaluator,
+            RuleSet rules,
+            ServiceDefinition service,
+            String patientId,
+            List<IBaseResource> record) {
         java.util.Set<String> ids = new java.util.TreeSet<>();
         // The demo patients are evaluated on the day their dates are written as of (the server moves
         // their dates to today on loading instead).
         var asOf = java.time.LocalDate.parse(org.crlm.cds.knowledge.KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF)
-                .atTime(12, 0).atZone(java.time.ZoneOffset.UTC);
+                .atTime(12, 0)
+                .atZone(java.time.ZoneOffset.UTC);
         var decision = evaluator.decide(rules, service, new org.crlm.cds.rules.PatientData(patientId, record, asOf));
         decision.fired().forEach(r -> ids.add(r.rule().ruleId()));
         decision.failed().forEach(r -> ids.add(r.rule().ruleId() + " (failed)"));
@@ -248,5 +277,4 @@ public final class RuleCheck {
     private static String cut(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max - 1) + "…";
     }
-
 }

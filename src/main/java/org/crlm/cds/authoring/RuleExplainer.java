@@ -22,17 +22,14 @@ import org.springframework.stereotype.Component;
 public class RuleExplainer {
 
     /** One expression's value as text, or its error with location. */
-    public record ExpressionValue(String library, String name, String value, String type, String error, Integer line,
-            Integer column) {
-    }
+    public record ExpressionValue(
+            String library, String name, String value, String type, String error, Integer line, Integer column) {}
 
     /** A rule's outcome as the decision gave it. */
-    public record RuleStatus(String ruleId, String status, String facts, String error) {
-    }
+    public record RuleStatus(String ruleId, String status, String facts, String error) {}
 
     /** The decision for the service and the value of every expression of its libraries. */
-    public record Explanation(List<RuleStatus> rules, List<ExpressionValue> expressions) {
-    }
+    public record Explanation(List<RuleStatus> rules, List<ExpressionValue> expressions) {}
 
     private final DecisionEvaluator evaluator;
 
@@ -46,8 +43,13 @@ public class RuleExplainer {
         List<RuleStatus> statuses = new ArrayList<>();
         Set<String> libraryCanonicals = new LinkedHashSet<>();
         for (Decision.RuleOutcome rule : decision.rules()) {
-            statuses.add(new RuleStatus(rule.rule().ruleId(), rule.status().name(), rule.facts(),
-                    rule.failure() == null ? null : rule.failure().errorType() + ": " + rule.failure().message()));
+            statuses.add(new RuleStatus(
+                    rule.rule().ruleId(),
+                    rule.status().name(),
+                    rule.facts(),
+                    rule.failure() == null
+                            ? null
+                            : rule.failure().errorType() + ": " + rule.failure().message()));
             if (rule.libraryUrl() != null) {
                 libraryCanonicals.add(rule.libraryUrl());
             }
@@ -64,12 +66,25 @@ public class RuleExplainer {
                 }
                 ExpressionResult result = session.evaluate(new ExpressionRef(canonical, name));
                 if (result.failed()) {
-                    values.add(new ExpressionValue(library.name(), name, null, null, result.failure().errorType() + ": "
-                            + result.failure().message(), result.failure().line(), result.failure().column()));
+                    values.add(new ExpressionValue(
+                            library.name(),
+                            name,
+                            null,
+                            null,
+                            result.failure().errorType() + ": "
+                                    + result.failure().message(),
+                            result.failure().line(),
+                            result.failure().column()));
                 } else {
                     Object value = result.value();
-                    values.add(new ExpressionValue(library.name(), name, render(value, 0),
-                            value == null ? "Null" : value.getClass().getSimpleName(), null, null, null));
+                    values.add(new ExpressionValue(
+                            library.name(),
+                            name,
+                            render(value, 0),
+                            value == null ? "Null" : value.getClass().getSimpleName(),
+                            null,
+                            null,
+                            null));
                 }
             }
         }

@@ -1,6 +1,5 @@
 package org.crlm.cds.authoring;
 
-import org.crlm.cds.ops.LogSafe;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
@@ -21,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.crlm.cds.knowledge.KnowledgeRepository;
 import org.crlm.cds.knowledge.TrustedLoad;
+import org.crlm.cds.ops.LogSafe;
 import org.crlm.cds.rules.CqlMessage;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleLibrary;
@@ -32,9 +32,9 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.IntegerType;
-import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.StringType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
@@ -65,6 +65,7 @@ public class RulePublishInterceptor {
     static final String COLUMN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-col";
     /** Set in a SystemRequestDetails' user data by server-side publishers (console, dev mode): who publishes. */
     public static final String AUTHOR = RulePublishInterceptor.class.getName() + ".author";
+
     private static final String SWAP_PENDING = RulePublishInterceptor.class.getName() + ".swap";
     private static final String VERDICT = RulePublishInterceptor.class.getName() + ".verdict";
 
@@ -77,9 +78,15 @@ public class RulePublishInterceptor {
     private final KnowledgeHistory history;
     private final ScenarioStore scenarios;
 
-    public RulePublishInterceptor(IInterceptorService interceptors, KnowledgeRepository repository,
-            RuleLibraryCache ruleCache, FhirContext fhirContext, FhirApiProperties fhirApi, PublishGate gate,
-            KnowledgeHistory history, ScenarioStore scenarios) {
+    public RulePublishInterceptor(
+            IInterceptorService interceptors,
+            KnowledgeRepository repository,
+            RuleLibraryCache ruleCache,
+            FhirContext fhirContext,
+            FhirApiProperties fhirApi,
+            PublishGate gate,
+            KnowledgeHistory history,
+            ScenarioStore scenarios) {
         this.interceptors = interceptors;
         this.repository = repository;
         this.ruleCache = ruleCache;
@@ -115,7 +122,10 @@ public class RulePublishInterceptor {
                 .without(resource.fhirType(), resource.getIdElement().getIdPart());
         PublishGate.Verdict verdict = verdict(request, candidate, Map.of());
         refuseIfBroken(verdict, resource);
-        log.info("Deleting {}/{} (checked against {} scenarios)", resource.fhirType(), resource.getIdElement().getIdPart(),
+        log.info(
+                "Deleting {}/{} (checked against {} scenarios)",
+                resource.fhirType(),
+                resource.getIdElement().getIdPart(),
                 verdict.scenariosRun());
         afterCommit(Map.of());
     }
@@ -133,10 +143,19 @@ public class RulePublishInterceptor {
             expectations.putAll(takeExpectations(entry));
         }
         history.versionConflict(resource).ifPresent(conflict -> {
-            log.warn("Refused to publish {}/{}: {}", resource.fhirType(), resource.getIdElement().getIdPart(), conflict);
-            throw new UnprocessableEntityException(fhirContext, outcome(List.of(
-                    new CqlMessage(CqlMessage.Severity.ERROR, resource.fhirType() + "/" + resource.getIdElement().getIdPart(),
-                            null, null, conflict))));
+            log.warn(
+                    "Refused to publish {}/{}: {}",
+                    resource.fhirType(),
+                    resource.getIdElement().getIdPart(),
+                    conflict);
+            throw new UnprocessableEntityException(
+                    fhirContext,
+                    outcome(List.of(new CqlMessage(
+                            CqlMessage.Severity.ERROR,
+                            resource.fhirType() + "/" + resource.getIdElement().getIdPart(),
+                            null,
+                            null,
+                            conflict))));
         });
         PublishGate.Verdict verdict = verdict(request, candidate(request, resource), expectations);
         refuseIfBroken(verdict, resource);
@@ -144,16 +163,20 @@ public class RulePublishInterceptor {
         if (resource instanceof Library library) {
             storeElm(library, verdict);
         }
-        log.info("Publishing {}/{} version {} by {}: {} scenarios run, {} changed as expected", resource.fhirType(),
-                LogSafe.of(resource.getIdElement().getIdPart()), LogSafe.of(version(resource)),
+        log.info(
+                "Publishing {}/{} version {} by {}: {} scenarios run, {} changed as expected",
+                resource.fhirType(),
+                LogSafe.of(resource.getIdElement().getIdPart()),
+                LogSafe.of(version(resource)),
                 LogSafe.of(KnowledgeHistory.publishedBy(resource)),
-                verdict.scenariosRun(), verdict.changes().size());
+                verdict.scenariosRun(),
+                verdict.changes().size());
         afterCommit(expectations);
     }
 
     /** One verdict per request: a transaction's entries are checked together, once. */
-    private PublishGate.Verdict verdict(RequestDetails request, KnowledgeResources candidate,
-            Map<String, Set<String>> expectations) {
+    private PublishGate.Verdict verdict(
+            RequestDetails request, KnowledgeResources candidate, Map<String, Set<String>> expectations) {
         boolean transaction = !transactionEntries(request).isEmpty();
         if (transaction && request.getUserData().get(VERDICT) instanceof PublishGate.Verdict known) {
             return known;
@@ -168,14 +191,18 @@ public class RulePublishInterceptor {
     /** The stored knowledge with this write applied, and in a transaction every other knowledge entry too. */
     private KnowledgeResources candidate(RequestDetails request, IBaseResource resource) {
         KnowledgeResources candidate = repository.load();
-        if (request != null && request.getResource() instanceof Bundle bundle && bundle.getType() == Bundle.BundleType.TRANSACTION) {
+        if (request != null
+                && request.getResource() instanceof Bundle bundle
+                && bundle.getType() == Bundle.BundleType.TRANSACTION) {
             for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-                if (entry.getRequest().getMethod() == Bundle.HTTPVerb.DELETE && entry.getRequest().hasUrl()) {
+                if (entry.getRequest().getMethod() == Bundle.HTTPVerb.DELETE
+                        && entry.getRequest().hasUrl()) {
                     String[] parts = entry.getRequest().getUrl().split("[/?]");
                     if (parts.length >= 2 && KnowledgeResources.TYPES.contains(parts[0])) {
                         candidate = candidate.without(parts[0], parts[1]);
                     }
-                } else if (entry.getResource() != null && isKnowledge(entry.getResource())
+                } else if (entry.getResource() != null
+                        && isKnowledge(entry.getResource())
                         && entry.getResource().getIdElement().getIdPart() != null) {
                     candidate = candidate.with(entry.getResource());
                 }
@@ -185,10 +212,15 @@ public class RulePublishInterceptor {
     }
 
     private static List<IBaseResource> transactionEntries(RequestDetails request) {
-        if (request != null && request.getResource() instanceof Bundle bundle && bundle.getType() == Bundle.BundleType.TRANSACTION) {
+        if (request != null
+                && request.getResource() instanceof Bundle bundle
+                && bundle.getType() == Bundle.BundleType.TRANSACTION) {
             List<IBaseResource> entries = new ArrayList<>();
-            bundle.getEntry().stream().map(Bundle.BundleEntryComponent::getResource).filter(Objects::nonNull)
-                    .filter(RulePublishInterceptor::isKnowledge).forEach(entries::add);
+            bundle.getEntry().stream()
+                    .map(Bundle.BundleEntryComponent::getResource)
+                    .filter(Objects::nonNull)
+                    .filter(RulePublishInterceptor::isKnowledge)
+                    .forEach(entries::add);
             return entries;
         }
         return List.of();
@@ -230,7 +262,9 @@ public class RulePublishInterceptor {
         }
         String author = null;
         Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
-        if (request instanceof ServletRequestDetails && authentication != null && authentication.isAuthenticated()
+        if (request instanceof ServletRequestDetails
+                && authentication != null
+                && authentication.isAuthenticated()
                 && !(authentication instanceof AnonymousAuthenticationToken)) {
             author = authentication.getName();
         }
@@ -238,7 +272,8 @@ public class RulePublishInterceptor {
             author = named;
         }
         if (author == null) {
-            author = request instanceof ServletRequestDetails ? "anonymous (FHIR API without authentication)" : "server";
+            author =
+                    request instanceof ServletRequestDetails ? "anonymous (FHIR API without authentication)" : "server";
         }
         domain.getExtension().removeIf(e -> KnowledgeHistory.PUBLISHED_BY.equals(e.getUrl()));
         domain.addExtension(KnowledgeHistory.PUBLISHED_BY, new StringType(author));
@@ -255,10 +290,14 @@ public class RulePublishInterceptor {
             actions.addAll(action.getAction());
         }
         for (org.hl7.fhir.r4.model.RelatedArtifact artifact : artifacts) {
-            for (String url : new String[] {artifact.getUrl(), artifact.hasDocument() ? artifact.getDocument().getUrl() : null}) {
+            for (String url : new String[] {
+                artifact.getUrl(),
+                artifact.hasDocument() ? artifact.getDocument().getUrl() : null
+            }) {
                 if (url != null && !url.toLowerCase(java.util.Locale.ROOT).startsWith("https://")) {
                     OperationOutcome outcome = new OperationOutcome();
-                    outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+                    outcome.addIssue()
+                            .setSeverity(OperationOutcome.IssueSeverity.ERROR)
                             .setCode(OperationOutcome.IssueType.VALUE)
                             .setDiagnostics("A documentation URL must be https: " + LogSafe.of(url));
                     throw new UnprocessableEntityException(fhirContext, outcome);
@@ -276,7 +315,8 @@ public class RulePublishInterceptor {
         if (!fhirApi.enabled() || !(request instanceof ServletRequestDetails)) {
             return;
         }
-        List<String> scopes = SmartScopes.granted(SecurityContextHolder.getContext().getAuthentication());
+        List<String> scopes =
+                SmartScopes.granted(SecurityContextHolder.getContext().getAuthentication());
         if (scopes == null || !scopes.contains(fhirApi.authoringScope())) {
             throw new ForbiddenOperationException("Publishing rules needs the " + fhirApi.authoringScope() + " scope");
         }
@@ -284,18 +324,25 @@ public class RulePublishInterceptor {
 
     private void refuseIfBroken(PublishGate.Verdict verdict, IBaseResource resource) {
         if (!verdict.ok()) {
-            log.warn("Refused to publish {}/{}: {} problem(s), first: {}", resource.fhirType(),
-                    LogSafe.of(resource.getIdElement().getIdPart()), verdict.problems().size(), LogSafe.of(String.valueOf(verdict.problems().get(0))));
+            log.warn(
+                    "Refused to publish {}/{}: {} problem(s), first: {}",
+                    resource.fhirType(),
+                    LogSafe.of(resource.getIdElement().getIdPart()),
+                    verdict.problems().size(),
+                    LogSafe.of(String.valueOf(verdict.problems().get(0))));
             throw new UnprocessableEntityException(fhirContext, outcome(verdict.problems()));
         }
     }
 
     private static void storeElm(Library library, PublishGate.Verdict verdict) {
-        verdict.ruleSet().flatMap(rules -> rules.library(library.getUrl() + "|" + library.getVersion()))
+        verdict.ruleSet()
+                .flatMap(rules -> rules.library(library.getUrl() + "|" + library.getVersion()))
                 .map(RuleLibrary::elmJson)
                 .ifPresent(elm -> {
                     library.getContent().removeIf(c -> "application/elm+json".equals(c.getContentType()));
-                    library.addContent().setContentType("application/elm+json").setData(elm.getBytes(StandardCharsets.UTF_8));
+                    library.addContent()
+                            .setContentType("application/elm+json")
+                            .setData(elm.getBytes(StandardCharsets.UTF_8));
                 });
     }
 
@@ -327,7 +374,10 @@ public class RulePublishInterceptor {
         for (CqlMessage problem : problems) {
             OperationOutcome.OperationOutcomeIssueComponent issue = outcome.addIssue()
                     .setSeverity(OperationOutcome.IssueSeverity.ERROR)
-                    .setCode(problem.line() != null ? OperationOutcome.IssueType.INVALID : OperationOutcome.IssueType.PROCESSING)
+                    .setCode(
+                            problem.line() != null
+                                    ? OperationOutcome.IssueType.INVALID
+                                    : OperationOutcome.IssueType.PROCESSING)
                     .setDiagnostics(describe(problem));
             if (problem.line() != null) {
                 issue.addExtension(LINE_EXTENSION, new IntegerType(problem.line()));
@@ -339,8 +389,10 @@ public class RulePublishInterceptor {
     }
 
     static String describe(CqlMessage problem) {
-        return problem.line() == null ? problem.library() + ": " + problem.message()
-                : problem.library() + " line " + problem.line() + ", column " + problem.column() + ": " + problem.message();
+        return problem.line() == null
+                ? problem.library() + ": " + problem.message()
+                : problem.library() + " line " + problem.line() + ", column " + problem.column() + ": "
+                        + problem.message();
     }
 
     private static String version(IBaseResource resource) {

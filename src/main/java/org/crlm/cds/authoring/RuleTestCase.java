@@ -18,20 +18,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.crlm.cds.knowledge.DateShift;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 
 /**
  * A rule test case from {@code cql/tests/}: a patient's record, the hook and its draft orders,
  * and the exact set of rules expected to fire. Informaticians add cases as files.
  */
-public record RuleTestCase(Path file, String title, String hook, String patientId, Bundle record, Bundle draftOrders,
-        List<String> selections, Set<String> expectedRules, Map<String, List<String>> expectedFacts,
+public record RuleTestCase(
+        Path file,
+        String title,
+        String hook,
+        String patientId,
+        Bundle record,
+        Bundle draftOrders,
+        List<String> selections,
+        Set<String> expectedRules,
+        Map<String, List<String>> expectedFacts,
         ZonedDateTime evaluationDate) {
 
     public static final Path DIR = Path.of("cql", "tests");
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     public static List<RuleTestCase> all() {
         return all(DIR);
@@ -39,7 +48,10 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
 
     public static List<RuleTestCase> all(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(RuleTestCase::isScenarioFile).sorted().map(RuleTestCase::load).toList();
+            return files.filter(RuleTestCase::isScenarioFile)
+                    .sorted()
+                    .map(RuleTestCase::load)
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -55,9 +67,12 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
         try {
             String name = file.getFileName().toString();
             JsonNode root = name.endsWith(".json") ? JSON.readTree(file.toFile()) : ShortScenario.read(file);
-            Bundle record = fhir.newJsonParser().parseResource(Bundle.class, root.get("record").toString());
+            Bundle record = fhir.newJsonParser()
+                    .parseResource(Bundle.class, root.get("record").toString());
             Bundle drafts = root.hasNonNull("draftOrders")
-                    ? fhir.newJsonParser().parseResource(Bundle.class, root.get("draftOrders").toString()) : null;
+                    ? fhir.newJsonParser()
+                            .parseResource(Bundle.class, root.get("draftOrders").toString())
+                    : null;
             List<String> selections = new ArrayList<>();
             root.path("selections").forEach(s -> selections.add(s.asText()));
             Set<String> expected = new LinkedHashSet<>();
@@ -69,17 +84,28 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
                 facts.put(e.getKey(), parts);
             });
             ZonedDateTime evaluationDate = root.hasNonNull("evaluationDate")
-                    ? ZonedDateTime.parse(root.get("evaluationDate").asText()) : null;
-            return new RuleTestCase(file, root.path("title").asText(), root.path("hook").asText(), root.path("patientId").asText(),
-                    record, drafts, selections, expected, facts, evaluationDate);
+                    ? ZonedDateTime.parse(root.get("evaluationDate").asText())
+                    : null;
+            return new RuleTestCase(
+                    file,
+                    root.path("title").asText(),
+                    root.path("hook").asText(),
+                    root.path("patientId").asText(),
+                    record,
+                    drafts,
+                    selections,
+                    expected,
+                    facts,
+                    evaluationDate);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new MalformedScenarioException(file, e.getLocation() == null ? null : e.getLocation().getLineNr(),
-                    e.getOriginalMessage());
+            throw new MalformedScenarioException(
+                    file, e.getLocation() == null ? null : e.getLocation().getLineNr(), e.getOriginalMessage());
         } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
-            throw new MalformedScenarioException(file, e.getProblemMark() == null ? null : e.getProblemMark().getLine() + 1,
-                    e.getProblem());
+            throw new MalformedScenarioException(
+                    file, e.getProblemMark() == null ? null : e.getProblemMark().getLine() + 1, e.getProblem());
         } catch (ca.uhn.fhir.parser.DataFormatException | NullPointerException e) {
-            throw new MalformedScenarioException(file, null, "record/draftOrders is not a FHIR R4 Bundle: " + e.getMessage());
+            throw new MalformedScenarioException(
+                    file, null, "record/draftOrders is not a FHIR R4 Bundle: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -95,10 +121,20 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
         if (evaluationDate == null) {
             return this;
         }
-        int months = DateShift.months(evaluationDate.withZoneSameInstant(ZoneOffset.UTC).toLocalDate(), today);
+        int months = DateShift.months(
+                evaluationDate.withZoneSameInstant(ZoneOffset.UTC).toLocalDate(), today);
         Bundle movedRecord = DateShift.shift(record.copy(), months);
         Bundle movedDrafts = draftOrders == null ? null : DateShift.shift(draftOrders.copy(), months);
-        return new RuleTestCase(file, title, hook, patientId, movedRecord, movedDrafts, selections, expectedRules, expectedFacts,
+        return new RuleTestCase(
+                file,
+                title,
+                hook,
+                patientId,
+                movedRecord,
+                movedDrafts,
+                selections,
+                expectedRules,
+                expectedFacts,
                 evaluationDate.plusMonths(months));
     }
 
@@ -117,7 +153,16 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
     }
 
     public RuleTestCase withExpectedRules(Set<String> rules) {
-        return new RuleTestCase(file, title, hook, patientId, record, draftOrders, selections, Set.copyOf(rules), expectedFacts,
+        return new RuleTestCase(
+                file,
+                title,
+                hook,
+                patientId,
+                record,
+                draftOrders,
+                selections,
+                Set.copyOf(rules),
+                expectedFacts,
                 evaluationDate);
     }
 
@@ -155,7 +200,10 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
             return List.copyOf(selections);
         }
         List<String> ids = new ArrayList<>();
-        draftOrders.getEntry().forEach(e -> ids.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()));
+        draftOrders
+                .getEntry()
+                .forEach(e -> ids.add(e.getResource().fhirType() + "/"
+                        + e.getResource().getIdElement().getIdPart()));
         return ids;
     }
 
@@ -181,7 +229,10 @@ public record RuleTestCase(Path file, String title, String hook, String patientI
             if ("order-select".equals(hook)) {
                 ArrayNode sel = context.putArray("selections");
                 if (selections.isEmpty()) {
-                    draftOrders.getEntry().forEach(e -> sel.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()));
+                    draftOrders
+                            .getEntry()
+                            .forEach(e -> sel.add(e.getResource().fhirType() + "/"
+                                    + e.getResource().getIdElement().getIdPart()));
                 } else {
                     selections.forEach(sel::add);
                 }

@@ -19,11 +19,17 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 public final class RuleTestRunner {
 
     /** What a case gave. */
-    public record Outcome(RuleTestCase testCase, Decision decision, Set<String> fired, Map<String, String> failures,
+    public record Outcome(
+            RuleTestCase testCase,
+            Decision decision,
+            Set<String> fired,
+            Map<String, String> failures,
             List<String> factProblems) {
 
         public boolean passed() {
-            return failures.isEmpty() && factProblems.isEmpty() && fired.equals(new TreeSet<>(testCase.expectedRules()));
+            return failures.isEmpty()
+                    && factProblems.isEmpty()
+                    && fired.equals(new TreeSet<>(testCase.expectedRules()));
         }
     }
 
@@ -36,12 +42,16 @@ public final class RuleTestRunner {
     }
 
     public Outcome run(RuleSet rules, RuleTestCase testCase) {
-        ServiceDefinition service = catalog.service(rules, testCase.serviceId()).orElseThrow(() ->
-                new IllegalArgumentException(testCase.file() + ": no service " + testCase.serviceId()));
+        ServiceDefinition service = catalog.service(rules, testCase.serviceId())
+                .orElseThrow(
+                        () -> new IllegalArgumentException(testCase.file() + ": no service " + testCase.serviceId()));
         List<IBaseResource> data = new ArrayList<>(testCase.recordResources());
         data.addAll(testCase.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service,
-                new PatientData(testCase.patientId(), data, testCase.evaluationDate()), testCase.hookOrderIds());
+        Decision decision = evaluator.decide(
+                rules,
+                service,
+                new PatientData(testCase.patientId(), data, testCase.evaluationDate()),
+                testCase.hookOrderIds());
         Set<String> fired = new TreeSet<>();
         Map<String, String> failures = new LinkedHashMap<>();
         List<String> factProblems = new ArrayList<>();

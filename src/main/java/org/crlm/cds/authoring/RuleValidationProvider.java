@@ -5,9 +5,9 @@ import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import jakarta.annotation.PostConstruct;
+import java.util.List;
 import org.crlm.cds.knowledge.KnowledgeRepository;
 import org.crlm.cds.rules.CqlMessage;
-import java.util.List;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Library;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -29,8 +29,8 @@ public class RuleValidationProvider {
     private final KnowledgeHistory history;
     private final RestfulServer server;
 
-    public RuleValidationProvider(KnowledgeRepository repository, PublishGate gate, KnowledgeHistory history,
-            RestfulServer server) {
+    public RuleValidationProvider(
+            KnowledgeRepository repository, PublishGate gate, KnowledgeHistory history, RestfulServer server) {
         this.repository = repository;
         this.gate = gate;
         this.history = history;
@@ -48,7 +48,8 @@ public class RuleValidationProvider {
     }
 
     @Operation(name = "$validate-rules", type = PlanDefinition.class, idempotent = false)
-    public OperationOutcome validatePlanDefinition(@OperationParam(name = "resource", min = 1, max = 1) PlanDefinition resource) {
+    public OperationOutcome validatePlanDefinition(
+            @OperationParam(name = "resource", min = 1, max = 1) PlanDefinition resource) {
         return validate(resource, PlanDefinition.class);
     }
 
@@ -61,20 +62,30 @@ public class RuleValidationProvider {
         }
         java.util.Map<String, java.util.Set<String>> expectations = RulePublishInterceptor.takeExpectations(resource);
         PublishGate.Verdict result = history.versionConflict(resource)
-                .map(conflict -> new PublishGate.Verdict(java.util.Optional.empty(), List.of(new CqlMessage(
-                        CqlMessage.Severity.ERROR, resource.fhirType(), null, null, conflict)), List.of(), List.of(), 0))
+                .map(conflict -> new PublishGate.Verdict(
+                        java.util.Optional.empty(),
+                        List.of(new CqlMessage(CqlMessage.Severity.ERROR, resource.fhirType(), null, null, conflict)),
+                        List.of(),
+                        List.of(),
+                        0))
                 .orElseGet(() -> gate.check(repository.load().with(resource), expectations));
         OperationOutcome outcome = RulePublishInterceptor.outcome(result.problems());
         for (CqlMessage warning : result.warnings()) {
-            outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.WARNING)
-                    .setCode(OperationOutcome.IssueType.INFORMATIONAL).setDiagnostics(RulePublishInterceptor.describe(warning));
+            outcome.addIssue()
+                    .setSeverity(OperationOutcome.IssueSeverity.WARNING)
+                    .setCode(OperationOutcome.IssueType.INFORMATIONAL)
+                    .setDiagnostics(RulePublishInterceptor.describe(warning));
         }
         if (result.ok()) {
-            outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+            outcome.addIssue()
+                    .setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
                     .setCode(OperationOutcome.IssueType.INFORMATIONAL)
                     .setDiagnostics("The rules would compile, every reference resolves and all " + result.scenariosRun()
-                            + " scenarios evaluate" + (result.changes().isEmpty() ? " with unchanged cards"
-                            : "; " + result.changes().size() + " scenario(s) change their cards as their expectations say"));
+                            + " scenarios evaluate"
+                            + (result.changes().isEmpty()
+                                    ? " with unchanged cards"
+                                    : "; " + result.changes().size()
+                                            + " scenario(s) change their cards as their expectations say"));
         }
         return outcome;
     }

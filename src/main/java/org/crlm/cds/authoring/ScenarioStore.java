@@ -52,7 +52,9 @@ public class ScenarioStore {
     private synchronized List<RuleTestCase> load() {
         if (cases == null) {
             if (!Files.isDirectory(dir)) {
-                log.warn("No scenario store: {} does not exist; the publish gate runs no scenarios", dir.toAbsolutePath());
+                log.warn(
+                        "No scenario store: {} does not exist; the publish gate runs no scenarios",
+                        dir.toAbsolutePath());
                 cases = List.of();
             } else {
                 cases = RuleTestCase.all(dir);

@@ -40,8 +40,7 @@ final class ShortScenario {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private ShortScenario() {
-    }
+    private ShortScenario() {}
 
     static JsonNode read(Path file) throws IOException {
         Object yaml;
@@ -49,7 +48,8 @@ final class ShortScenario {
             yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
         }
         if (!(JSON.valueToTree(yaml) instanceof ObjectNode scenario)) {
-            throw new RuleTestCase.MalformedScenarioException(file, 1, "a scenario is a map (title, hook, patient, data, expectedRules)");
+            throw new RuleTestCase.MalformedScenarioException(
+                    file, 1, "a scenario is a map (title, hook, patient, data, expectedRules)");
         }
         String patient = scenario.path("patient").asText(null);
         if (patient == null || patient.isBlank()) {
@@ -62,7 +62,8 @@ final class ShortScenario {
         ArrayNode data = scenario.path("data").isArray() ? (ArrayNode) scenario.get("data") : JSON.createArrayNode();
         boolean hasPatient = false;
         for (JsonNode r : data) {
-            hasPatient |= "Patient".equals(r.path("resourceType").asText()) && patient.equals(r.path("id").asText(patient));
+            hasPatient |= "Patient".equals(r.path("resourceType").asText())
+                    && patient.equals(r.path("id").asText(patient));
         }
         ArrayNode record = JSON.createArrayNode();
         if (!hasPatient) {
@@ -90,17 +91,19 @@ final class ShortScenario {
         for (JsonNode r : resources) {
             n++;
             if (!(r instanceof ObjectNode resource) || !resource.hasNonNull("resourceType")) {
-                throw new RuleTestCase.MalformedScenarioException(file, null, idPrefix + " item " + n + " has no resourceType");
+                throw new RuleTestCase.MalformedScenarioException(
+                        file, null, idPrefix + " item " + n + " has no resourceType");
             }
             String type = resource.get("resourceType").asText();
             if (!resource.hasNonNull("id")) {
                 resource.put("id", idPrefix + "-" + type.toLowerCase(Locale.ROOT) + "-" + n);
             }
             if (!"Patient".equals(type)) {
-                String field = switch (type) {
-                    case "AllergyIntolerance", "Immunization" -> "patient";
-                    default -> "subject";
-                };
+                String field =
+                        switch (type) {
+                            case "AllergyIntolerance", "Immunization" -> "patient";
+                            default -> "subject";
+                        };
                 if (!resource.has(field) && !resource.has("patient")) {
                     resource.putObject(field).put("reference", "Patient/" + patient);
                 }

@@ -6,8 +6,7 @@ import java.util.List;
 /** A line diff of two texts (longest common subsequence), printed like {@code diff -u} without hunks. */
 final class TextDiff {
 
-    private TextDiff() {
-    }
+    private TextDiff() {}
 
     static String unified(String fromName, String from, String toName, String to) {
         String[] a = from.split("\n", -1);

@@ -45,7 +45,10 @@ public class ApiExceptionHandler {
             return outcomes.response(404, "not-found", e.getMessage(), null);
         }
         if (e instanceof DataUnavailableException r) {
-            return outcomes.responseNaming(412, "incomplete", r.getMessage(),
+            return outcomes.responseNaming(
+                    412,
+                    "incomplete",
+                    r.getMessage(),
                     r.prefetchKeys().stream().map(key -> "prefetch." + key).toList());
         }
         if (e instanceof RulesNotReadyException) {
@@ -56,11 +59,15 @@ public class ApiExceptionHandler {
             // The database is unreachable (the pool's connection timeout bounds the wait): say so at once, and
             // never answer a call whose audit and issued cards could not be recorded.
             log.warn("Database unavailable: {}", e.toString());
-            return outcomes.response(503, "transient", "The service's database is unavailable; try again shortly", null);
+            return outcomes.response(
+                    503, "transient", "The service's database is unavailable; try again shortly", null);
         }
         String correlationId = MDC.get(RequestAttributes.CORRELATION_ID);
         log.error("Request failed (correlation id {})", correlationId, e);
-        return outcomes.response(500, "exception",
-                "The service could not answer; the failure is logged under correlation id " + correlationId, null);
+        return outcomes.response(
+                500,
+                "exception",
+                "The service could not answer; the failure is logged under correlation id " + correlationId,
+                null);
     }
 }

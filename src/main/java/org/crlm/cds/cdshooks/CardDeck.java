@@ -1,6 +1,5 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.ops.LogSafe;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import java.util.ArrayList;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.crlm.cds.knowledge.Decision;
+import org.crlm.cds.ops.LogSafe;
 import org.crlm.cds.rules.ExpressionFailure;
 import org.crlm.cds.rules.RuleSet;
 import org.slf4j.Logger;
@@ -32,8 +32,7 @@ class CardDeck {
             CdsServiceIndicatorEnum.INFO, 2);
 
     /** The cards in order, each with what feedback and audit keep of it. */
-    record Dealt(List<CdsServiceResponseCardJson> cards, List<IssuedCard> issued, List<String> failedRules) {
-    }
+    record Dealt(List<CdsServiceResponseCardJson> cards, List<IssuedCard> issued, List<String> failedRules) {}
 
     private final CardFactory cards;
 
@@ -46,23 +45,41 @@ class CardDeck {
         // Most urgent first, so a shared evidence paragraph is shown in full on the most urgent card
         // and referred to by the later ones.
         List<Decision.RuleOutcome> fired = new ArrayList<>(decision.fired());
-        fired.sort(Comparator.comparingInt(r -> RANK.get(CardFactory.indicator(r.rule().priority()))));
+        fired.sort(Comparator.comparingInt(
+                r -> RANK.get(CardFactory.indicator(r.rule().priority()))));
         Map<String, String> shownEvidence = new HashMap<>();
         for (Decision.RuleOutcome rule : fired) {
             if (rule.failure() != null) {
-                log.warn("Facts of rule {} failed: {} line {} ({}); the card is issued without them", rule.rule().ruleId(),
-                        rule.failure().expression(), rule.failure().line(), rule.failure().errorType());
+                log.warn(
+                        "Facts of rule {} failed: {} line {} ({}); the card is issued without them",
+                        rule.rule().ruleId(),
+                        rule.failure().expression(),
+                        rule.failure().line(),
+                        rule.failure().errorType());
             }
             CdsServiceResponseCardJson card = cards.card(rule, rules, context, shownEvidence);
-            ranked.add(new Ranked(card, new IssuedCard(card.getUuid(), rule.rule().ruleId(),
-                    card.getIndicator().name().toLowerCase(Locale.ROOT), rule.libraryUrl(), rule.libraryVersion())));
+            ranked.add(new Ranked(
+                    card,
+                    new IssuedCard(
+                            card.getUuid(),
+                            rule.rule().ruleId(),
+                            card.getIndicator().name().toLowerCase(Locale.ROOT),
+                            rule.libraryUrl(),
+                            rule.libraryVersion())));
         }
         List<String> failed = new ArrayList<>();
         for (Decision.RuleOutcome rule : decision.failed()) {
             ExpressionFailure f = rule.failure();
             failed.add(rule.rule().ruleId());
-            log.error("Rule {} of service {} failed: {} at {} line {} ({}); hookInstance {}", rule.rule().ruleId(),
-                    decision.service().id(), f.expression(), f.library(), f.line(), f.errorType(), LogSafe.of(hookInstance));
+            log.error(
+                    "Rule {} of service {} failed: {} at {} line {} ({}); hookInstance {}",
+                    rule.rule().ruleId(),
+                    decision.service().id(),
+                    f.expression(),
+                    f.library(),
+                    f.line(),
+                    f.errorType(),
+                    LogSafe.of(hookInstance));
         }
         if (!failed.isEmpty()) {
             String library = decision.failed().get(0).libraryUrl();
@@ -71,10 +88,11 @@ class CardDeck {
             ranked.add(new Ranked(card, new IssuedCard(card.getUuid(), "RULE-ERROR", "info", library, version)));
         }
         ranked.sort(Comparator.comparingInt(r -> RANK.get(r.card().getIndicator())));
-        return new Dealt(ranked.stream().map(Ranked::card).toList(), ranked.stream().map(Ranked::issued).toList(),
+        return new Dealt(
+                ranked.stream().map(Ranked::card).toList(),
+                ranked.stream().map(Ranked::issued).toList(),
                 List.copyOf(failed));
     }
 
-    private record Ranked(CdsServiceResponseCardJson card, IssuedCard issued) {
-    }
+    private record Ranked(CdsServiceResponseCardJson card, IssuedCard issued) {}
 }

@@ -1,10 +1,5 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.knowledge.ServiceCatalog;
-import org.crlm.cds.knowledge.RuleDefinition;
-import org.crlm.cds.knowledge.Decision;
-import org.crlm.cds.knowledge.EvidenceParagraph;
-
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceIndicatorEnum;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardJson;
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServiceResponseCardSourceJson;
@@ -17,6 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.crlm.cds.knowledge.Decision;
+import org.crlm.cds.knowledge.EvidenceParagraph;
+import org.crlm.cds.knowledge.RuleDefinition;
+import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.r4.model.ActivityDefinition;
 import org.hl7.fhir.r4.model.Coding;
@@ -50,8 +49,8 @@ public class CardFactory {
      * @param shownEvidence paragraph key → summary of the more urgent card of the same answer that already
      *                      shows it; such a paragraph is referred to, not repeated. This card's keys are added.
      */
-    public CdsServiceResponseCardJson card(Decision.RuleOutcome outcome, RuleSet rules, HookContext context,
-            Map<String, String> shownEvidence) {
+    public CdsServiceResponseCardJson card(
+            Decision.RuleOutcome outcome, RuleSet rules, HookContext context, Map<String, String> shownEvidence) {
         RuleDefinition rule = outcome.rule();
         CdsServiceResponseCardJson card = new CdsServiceResponseCardJson();
         card.setUuid(UUID.randomUUID().toString());
@@ -73,8 +72,10 @@ public class CardFactory {
                 card.setSelectionBehaviour("at-most-one");
             });
         }
-        card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance(
-                rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition()), outcome.resources()));
+        card.setExtension(new RuleCardExtension(
+                new RuleCardExtension.Provenance(
+                        rule.ruleId(), outcome.libraryUrl(), outcome.libraryVersion(), rule.planDefinition()),
+                outcome.resources()));
         return card;
     }
 
@@ -91,13 +92,16 @@ public class CardFactory {
         source.setLabel("CRLM ablation CDS");
         source.setTopic(coding(ServiceCatalog.RULE_CODE_SYSTEM, "RULE-ERROR", "Some checks could not run"));
         card.setSource(source);
-        card.setExtension(new RuleCardExtension(new RuleCardExtension.Provenance("RULE-ERROR", libraryUrl, libraryVersion, null)));
+        card.setExtension(new RuleCardExtension(
+                new RuleCardExtension.Provenance("RULE-ERROR", libraryUrl, libraryVersion, null)));
         return card;
     }
 
     static String summary(String title) {
         String text = title == null ? "" : title.trim();
-        return text.length() <= SUMMARY_MAX ? text : text.substring(0, SUMMARY_MAX - 1).trim() + "…";
+        return text.length() <= SUMMARY_MAX
+                ? text
+                : text.substring(0, SUMMARY_MAX - 1).trim() + "…";
     }
 
     static CdsServiceIndicatorEnum indicator(String priority) {
@@ -119,8 +123,11 @@ public class CardFactory {
             StringBuilder evidence = new StringBuilder("**Evidence.**");
             for (EvidenceParagraph paragraph : rule.evidenceParagraphs()) {
                 String shownOn = shownEvidence.get(paragraph.key());
-                evidence.append(' ').append(shownOn == null ? paragraph.text().trim()
-                        : "*" + paragraph.title() + ": see the card above, “" + shownOn + "”.*");
+                evidence.append(' ')
+                        .append(
+                                shownOn == null
+                                        ? paragraph.text().trim()
+                                        : "*" + paragraph.title() + ": see the card above, “" + shownOn + "”.*");
             }
             sections.add(evidence.toString());
         }
@@ -161,7 +168,8 @@ public class CardFactory {
     private static CdsServiceResponseCardSourceJson source(RuleDefinition rule) {
         CdsServiceResponseCardSourceJson source = new CdsServiceResponseCardSourceJson();
         Optional<RelatedArtifact> first = rule.documentation().stream().findFirst();
-        source.setLabel(first.map(d -> d.hasDisplay() ? d.getDisplay() : d.getCitation()).orElse("CRLM ablation CDS"));
+        source.setLabel(first.map(d -> d.hasDisplay() ? d.getDisplay() : d.getCitation())
+                .orElse("CRLM ablation CDS"));
         first.filter(RelatedArtifact::hasUrl).ifPresent(d -> source.setUrl(d.getUrl()));
         source.setTopic(coding(rule.ruleSystem(), rule.ruleId(), rule.ruleDisplay()));
         return source;
@@ -172,8 +180,10 @@ public class CardFactory {
         List<CdsServiceResponseCodingJson> reasons = new ArrayList<>();
         for (Coding reason : rule.overrideReasons()) {
             String system = reason.hasSystem() ? reason.getSystem() : properties.overrideReasons();
-            rules.codeSystem(system).flatMap(cs -> cs.getConcept().stream()
-                            .filter(c -> c.getCode().equals(reason.getCode())).findFirst())
+            rules.codeSystem(system)
+                    .flatMap(cs -> cs.getConcept().stream()
+                            .filter(c -> c.getCode().equals(reason.getCode()))
+                            .findFirst())
                     .ifPresent(concept -> reasons.add(coding(system, concept.getCode(), concept.getDisplay())));
         }
         return reasons.isEmpty() ? null : reasons;
@@ -184,8 +194,8 @@ public class CardFactory {
      * order-set PlanDefinition gives one draft order per ActivityDefinition of its actions
      * (e.g. one coded order per gene), accepted together.
      */
-    private static Optional<CdsServiceResponseSuggestionJson> suggestion(String definition, RuleSet rules,
-            HookContext context) {
+    private static Optional<CdsServiceResponseSuggestionJson> suggestion(
+            String definition, RuleSet rules, HookContext context) {
         List<ActivityDefinition> activities = new ArrayList<>();
         String label;
         Optional<ActivityDefinition> single = rules.activityDefinition(definition);
@@ -197,9 +207,11 @@ public class CardFactory {
             if (orderSet.isEmpty()) {
                 return Optional.empty();
             }
-            for (PlanDefinition.PlanDefinitionActionComponent action : orderSet.get().getAction()) {
+            for (PlanDefinition.PlanDefinitionActionComponent action :
+                    orderSet.get().getAction()) {
                 if (action.hasDefinitionCanonicalType()) {
-                    rules.activityDefinition(action.getDefinitionCanonicalType().getValue()).ifPresent(activities::add);
+                    rules.activityDefinition(action.getDefinitionCanonicalType().getValue())
+                            .ifPresent(activities::add);
                 }
             }
             label = orderSet.get().getTitle();
@@ -224,10 +236,14 @@ public class CardFactory {
     private static ServiceRequest draftOrder(ActivityDefinition ad, HookContext context) {
         ServiceRequest order = new ServiceRequest();
         order.setStatus(ServiceRequest.ServiceRequestStatus.DRAFT);
-        order.setIntent(ad.hasIntent() ? ServiceRequest.ServiceRequestIntent.fromCode(ad.getIntent().toCode())
-                : ServiceRequest.ServiceRequestIntent.ORDER);
+        order.setIntent(
+                ad.hasIntent()
+                        ? ServiceRequest.ServiceRequestIntent.fromCode(
+                                ad.getIntent().toCode())
+                        : ServiceRequest.ServiceRequestIntent.ORDER);
         if (ad.hasPriority()) {
-            order.setPriority(ServiceRequest.ServiceRequestPriority.fromCode(ad.getPriority().toCode()));
+            order.setPriority(ServiceRequest.ServiceRequestPriority.fromCode(
+                    ad.getPriority().toCode()));
         }
         order.setCode(ad.getCode().copy());
         order.setSubject(new Reference("Patient/" + context.patientId()));

@@ -26,5 +26,4 @@ public record CdsHooksProperties(
         @DefaultValue("20MB") DataSize maxResponseSize,
         @DefaultValue("20") int maxPages,
         @DefaultValue("5000") int maxResourcesPerQuery,
-        @DefaultValue("8") int fetchThreads) {
-}
+        @DefaultValue("8") int fetchThreads) {}

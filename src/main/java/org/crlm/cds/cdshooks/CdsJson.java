@@ -14,8 +14,8 @@ public class CdsJson {
     private final ObjectMapper mapper;
 
     public CdsJson(FhirContext fhirContext) {
-        this.mapper = new CdsHooksObjectMapperFactory(fhirContext).newMapper()
-                .disable(SerializationFeature.INDENT_OUTPUT);
+        this.mapper =
+                new CdsHooksObjectMapperFactory(fhirContext).newMapper().disable(SerializationFeature.INDENT_OUTPUT);
     }
 
     public String write(Object value) {

@@ -1,23 +1,22 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.knowledge.ServiceCatalog;
-
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServicesJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.Instant;
+import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.security.JsonBodyReader;
 import org.crlm.cds.security.RequestAttributes;
 import org.slf4j.MDC;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The CDS Hooks 2.0 HTTP contract: discovery and service calls. Errors are OperationOutcomes:
@@ -37,8 +36,14 @@ public class CdsServicesController {
     private final ApplicationEventPublisher events;
     private final TransactionTemplate transactions;
 
-    public CdsServicesController(HookService hooks, ServiceCatalog catalog, DiscoveryDocument discovery,
-            JsonBodyReader bodies, CdsJson json, ApiExceptionHandler errors, ApplicationEventPublisher events,
+    public CdsServicesController(
+            HookService hooks,
+            ServiceCatalog catalog,
+            DiscoveryDocument discovery,
+            JsonBodyReader bodies,
+            CdsJson json,
+            ApiExceptionHandler errors,
+            ApplicationEventPublisher events,
             TransactionTemplate transactions) {
         this.hooks = hooks;
         this.catalog = catalog;
@@ -53,7 +58,9 @@ public class CdsServicesController {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CdsServicesController.class);
 
     // "/cds-services/" too: clients that append a slash to the base get discovery, not a 404.
-    @GetMapping(value = {"", "/"}, produces = MediaType.APPLICATION_JSON_VALUE)
+    @GetMapping(
+            value = {"", "/"},
+            produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> discovery() {
         CdsServicesJson services = discovery.build(hooks.rules(), catalog);
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(services));
@@ -68,25 +75,35 @@ public class CdsServicesController {
         try {
             body = bodies.read(http);
             HookOutcome outcome = hooks.call(serviceId, body);
-            ResponseEntity<String> response = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
-                    .body(json.write(outcome.response()));
+            ResponseEntity<String> response =
+                    ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(outcome.response()));
             // The audit row and the issued cards are committed before the answer leaves: a crash after
             // the response loses nothing, and a database that cannot record them turns the call into a 503.
-            HookCompletedEvent answered = HookCompletedEvent.answered(Instant.now(), serviceId, outcome, issuer,
-                    correlationId, 200, System.nanoTime() - started);
+            HookCompletedEvent answered = HookCompletedEvent.answered(
+                    Instant.now(), serviceId, outcome, issuer, correlationId, 200, System.nanoTime() - started);
             transactions.executeWithoutResult(status -> events.publishEvent(answered));
             return response;
         } catch (RuntimeException e) {
             ResponseEntity<String> response = errors.toResponse(e);
             JsonNode context = body == null ? null : body.get("context");
-            HookCompletedEvent refused = HookCompletedEvent.refused(Instant.now(), serviceId, text(body, "hook"),
-                    text(body, "hookInstance"), text(context, "patientId"), issuer, correlationId,
-                    response.getStatusCode().value(), System.nanoTime() - started);
+            HookCompletedEvent refused = HookCompletedEvent.refused(
+                    Instant.now(),
+                    serviceId,
+                    text(body, "hook"),
+                    text(body, "hookInstance"),
+                    text(context, "patientId"),
+                    issuer,
+                    correlationId,
+                    response.getStatusCode().value(),
+                    System.nanoTime() - started);
             try {
                 transactions.executeWithoutResult(status -> events.publishEvent(refused));
             } catch (RuntimeException auditFailed) {
                 // The refusal is still answered; the database that would record it is itself the problem.
-                log.warn("Could not record refused call {} ({}): {}", refused.hookInstance(), refused.httpStatus(),
+                log.warn(
+                        "Could not record refused call {} ({}): {}",
+                        refused.hookInstance(),
+                        refused.httpStatus(),
                         auditFailed.toString());
             }
             return response;

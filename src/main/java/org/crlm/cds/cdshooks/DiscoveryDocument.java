@@ -1,10 +1,9 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.knowledge.ServiceCatalog;
-import org.crlm.cds.knowledge.ServiceDefinition;
-
 import ca.uhn.hapi.fhir.cdshooks.api.json.CdsServicesJson;
 import java.util.Map;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.RuleSet;
 import org.springframework.stereotype.Component;
 
@@ -32,8 +31,11 @@ public class DiscoveryDocument {
             descriptor.setUsageRequirements(service.usageRequirements());
             descriptor.setExtension(new FhirVersionExtension());
             for (Map.Entry<String, String> template : service.prefetch().entrySet()) {
-                descriptor.addPrefetch(template.getKey(), properties.advertiseExpandedCodes()
-                        ? PrefetchTemplates.expandValueSets(template.getValue(), rules) : template.getValue());
+                descriptor.addPrefetch(
+                        template.getKey(),
+                        properties.advertiseExpandedCodes()
+                                ? PrefetchTemplates.expandValueSets(template.getValue(), rules)
+                                : template.getValue());
             }
             services.addService(descriptor);
         }

@@ -19,6 +19,7 @@ public class FhirVersionExtension extends CdsHooksExtension {
     public static class Fhir {
         @JsonProperty("fhirVersion")
         public final String fhirVersion = FHIR_VERSION;
+
         @JsonProperty("release")
         public final String release = "R4";
     }

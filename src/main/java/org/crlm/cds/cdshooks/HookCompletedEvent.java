@@ -31,19 +31,57 @@ public record HookCompletedEvent(
         List<PatientRecord.ResourceRead> resourcesRead) {
 
     /** The ids of an answered call. */
-    static HookCompletedEvent answered(Instant at, String serviceId, HookOutcome outcome, String clientIssuer,
-            String correlationId, int httpStatus, long durationNanos) {
+    static HookCompletedEvent answered(
+            Instant at,
+            String serviceId,
+            HookOutcome outcome,
+            String clientIssuer,
+            String correlationId,
+            int httpStatus,
+            long durationNanos) {
         HookRequest request = outcome.request();
-        return new HookCompletedEvent(at, serviceId, request.hook(), request.hookInstance(), request.context().patientId(),
-                clientIssuer, correlationId, httpStatus, durationNanos, List.copyOf(outcome.cards()),
-                List.copyOf(outcome.failedRules()), Map.copyOf(outcome.libraryVersions()), Map.copyOf(outcome.dataSources()),
+        return new HookCompletedEvent(
+                at,
+                serviceId,
+                request.hook(),
+                request.hookInstance(),
+                request.context().patientId(),
+                clientIssuer,
+                correlationId,
+                httpStatus,
+                durationNanos,
+                List.copyOf(outcome.cards()),
+                List.copyOf(outcome.failedRules()),
+                Map.copyOf(outcome.libraryVersions()),
+                Map.copyOf(outcome.dataSources()),
                 outcome.record() == null ? List.of() : outcome.record().read());
     }
 
     /** The ids of a refused call, as far as the (possibly malformed) request named them. */
-    static HookCompletedEvent refused(Instant at, String serviceId, String hook, String hookInstance, String patientId,
-            String clientIssuer, String correlationId, int httpStatus, long durationNanos) {
-        return new HookCompletedEvent(at, serviceId, hook, hookInstance, patientId, clientIssuer, correlationId, httpStatus,
-                durationNanos, List.of(), List.of(), Map.of(), Map.of(), List.of());
+    static HookCompletedEvent refused(
+            Instant at,
+            String serviceId,
+            String hook,
+            String hookInstance,
+            String patientId,
+            String clientIssuer,
+            String correlationId,
+            int httpStatus,
+            long durationNanos) {
+        return new HookCompletedEvent(
+                at,
+                serviceId,
+                hook,
+                hookInstance,
+                patientId,
+                clientIssuer,
+                correlationId,
+                httpStatus,
+                durationNanos,
+                List.of(),
+                List.of(),
+                Map.of(),
+                Map.of(),
+                List.of());
     }
 }

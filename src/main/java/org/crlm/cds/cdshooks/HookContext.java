@@ -9,8 +9,8 @@ import org.hl7.fhir.r4.model.Bundle;
  * @param selections  order-select only: the selected orders, as Type/id
  * @param draftOrders order-select and order-sign: the orders being selected or signed
  */
-public record HookContext(String userId, String patientId, String encounterId, List<String> selections,
-        Bundle draftOrders) {
+public record HookContext(
+        String userId, String patientId, String encounterId, List<String> selections, Bundle draftOrders) {
 
     /**
      * The orders this call is about, as Type/id: the selections of order-select, the draft orders
@@ -23,7 +23,10 @@ public record HookContext(String userId, String patientId, String encounterId, L
         if (draftOrders == null) {
             return null;
         }
-        return draftOrders.getEntry().stream().filter(Bundle.BundleEntryComponent::hasResource)
-                .map(e -> e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()).toList();
+        return draftOrders.getEntry().stream()
+                .filter(Bundle.BundleEntryComponent::hasResource)
+                .map(e -> e.getResource().fhirType() + "/"
+                        + e.getResource().getIdElement().getIdPart())
+                .toList();
     }
 }

@@ -12,5 +12,4 @@ public record HookOutcome(
         List<String> failedRules,
         Map<String, String> libraryVersions,
         Map<String, PatientRecord.Source> dataSources,
-        PatientRecord record) {
-}
+        PatientRecord record) {}

@@ -9,8 +9,13 @@ import java.util.Map;
  * @param prefetch the prefetch object as sent: a key with a JSON null value means "no data",
  *                 a key that is absent means "not provided" (CDS Hooks 2.0 section on prefetch)
  */
-public record HookRequest(String hook, String hookInstance, String fhirServer, FhirAuthorization fhirAuthorization,
-        HookContext context, Map<String, JsonNode> prefetch) {
+public record HookRequest(
+        String hook,
+        String hookInstance,
+        String fhirServer,
+        FhirAuthorization fhirAuthorization,
+        HookContext context,
+        Map<String, JsonNode> prefetch) {
 
     @Override
     public String toString() {

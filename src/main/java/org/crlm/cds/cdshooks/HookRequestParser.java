@@ -25,7 +25,8 @@ public class HookRequestParser {
 
     public static final Set<String> ORDER_HOOKS = Set.of("order-select", "order-sign");
     private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
-    private static final Pattern USER_ID = Pattern.compile("(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\\-.]{1,64}");
+    private static final Pattern USER_ID =
+            Pattern.compile("(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\\-.]{1,64}");
 
     private final FhirJsonReader fhirJson;
 
@@ -40,7 +41,8 @@ public class HookRequestParser {
         String hook = requiredString(root, "hook", "hook");
         String hookInstance = requiredString(root, "hookInstance", "hookInstance");
         if (hookInstance.isBlank() || hookInstance.length() > 100) {
-            throw new InvalidHookRequestException("hookInstance", "hookInstance must be a non-blank identifier (a UUID) of at most 100 characters");
+            throw new InvalidHookRequestException(
+                    "hookInstance", "hookInstance must be a non-blank identifier (a UUID) of at most 100 characters");
         }
         String fhirServer = optionalString(root, "fhirServer", "fhirServer");
         if (fhirServer != null) {
@@ -48,7 +50,8 @@ public class HookRequestParser {
         }
         FhirAuthorization authorization = parseAuthorization(root.get("fhirAuthorization"));
         if (authorization != null && fhirServer == null) {
-            throw new InvalidHookRequestException("fhirServer", "fhirServer is required when fhirAuthorization is given");
+            throw new InvalidHookRequestException(
+                    "fhirServer", "fhirServer is required when fhirAuthorization is given");
         }
         HookContext context = parseContext(hook, root.get("context"));
         Map<String, JsonNode> prefetch = parsePrefetch(root.get("prefetch"));
@@ -77,11 +80,14 @@ public class HookRequestParser {
         String token = requiredString(node, "access_token", "fhirAuthorization.access_token");
         String type = requiredString(node, "token_type", "fhirAuthorization.token_type");
         if (!"Bearer".equalsIgnoreCase(type)) {
-            throw new InvalidHookRequestException("fhirAuthorization.token_type", "fhirAuthorization.token_type must be Bearer");
+            throw new InvalidHookRequestException(
+                    "fhirAuthorization.token_type", "fhirAuthorization.token_type must be Bearer");
         }
         JsonNode expires = node.get("expires_in");
         if (expires == null || !expires.isIntegralNumber()) {
-            throw new InvalidHookRequestException("fhirAuthorization.expires_in", "fhirAuthorization.expires_in must be an integer number of seconds");
+            throw new InvalidHookRequestException(
+                    "fhirAuthorization.expires_in",
+                    "fhirAuthorization.expires_in must be an integer number of seconds");
         }
         String scope = requiredString(node, "scope", "fhirAuthorization.scope");
         String subject = requiredString(node, "subject", "fhirAuthorization.subject");
@@ -98,12 +104,15 @@ public class HookRequestParser {
         }
         String userId = requiredString(node, "userId", "context.userId");
         if (!USER_ID.matcher(userId).matches()) {
-            throw new InvalidHookRequestException("context.userId",
+            throw new InvalidHookRequestException(
+                    "context.userId",
                     "context.userId must be a reference such as Practitioner/123 (Practitioner, PractitionerRole, Patient or RelatedPerson)");
         }
         String patientId = requiredString(node, "patientId", "context.patientId");
         if (!FHIR_ID.matcher(patientId).matches()) {
-            throw new InvalidHookRequestException("context.patientId", "context.patientId must be a FHIR id (letters, digits, '-' and '.', at most 64)");
+            throw new InvalidHookRequestException(
+                    "context.patientId",
+                    "context.patientId must be a FHIR id (letters, digits, '-' and '.', at most 64)");
         }
         String encounterId = optionalString(node, "encounterId", "context.encounterId");
         if (encounterId != null && !FHIR_ID.matcher(encounterId).matches()) {
@@ -122,7 +131,8 @@ public class HookRequestParser {
 
     private Bundle parseDraftOrders(JsonNode node) {
         if (node == null || node.isNull()) {
-            throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders is required for this hook");
+            throw new InvalidHookRequestException(
+                    "context.draftOrders", "context.draftOrders is required for this hook");
         }
         if (!node.isObject() || !"Bundle".equals(node.path("resourceType").asText())) {
             throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders must be a FHIR Bundle");
@@ -131,13 +141,16 @@ public class HookRequestParser {
         try {
             bundle = fhirJson.read(node, Bundle.class);
         } catch (DataFormatException e) {
-            throw new InvalidHookRequestException("context.draftOrders", "context.draftOrders is not a valid FHIR R4 Bundle: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
+            throw new InvalidHookRequestException(
+                    "context.draftOrders",
+                    "context.draftOrders is not a valid FHIR R4 Bundle: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
         }
         int n = 0;
         for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
             IBaseResource resource = entry.getResource();
             if (resource == null) {
-                throw new InvalidHookRequestException("context.draftOrders.entry[" + n + "]", "Every draftOrders entry needs a resource");
+                throw new InvalidHookRequestException(
+                        "context.draftOrders.entry[" + n + "]", "Every draftOrders entry needs a resource");
             }
             if (resource.getIdElement().getIdPart() == null) {
                 // An unsaved order may have no id yet; give it one so orders stay distinct.
@@ -150,21 +163,28 @@ public class HookRequestParser {
 
     private static List<String> parseSelections(JsonNode node, Bundle draftOrders) {
         if (node == null || node.isNull()) {
-            throw new InvalidHookRequestException("context.selections", "context.selections is required for order-select");
+            throw new InvalidHookRequestException(
+                    "context.selections", "context.selections is required for order-select");
         }
         if (!node.isArray()) {
-            throw new InvalidHookRequestException("context.selections", "context.selections must be an array of Type/id strings");
+            throw new InvalidHookRequestException(
+                    "context.selections", "context.selections must be an array of Type/id strings");
         }
         List<String> selections = new ArrayList<>();
         Set<String> inBundle = new java.util.HashSet<>();
-        draftOrders.getEntry().forEach(e -> inBundle.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart()));
+        draftOrders
+                .getEntry()
+                .forEach(e -> inBundle.add(e.getResource().fhirType() + "/"
+                        + e.getResource().getIdElement().getIdPart()));
         for (int i = 0; i < node.size(); i++) {
             JsonNode item = node.get(i);
             if (!item.isTextual()) {
-                throw new InvalidHookRequestException("context.selections[" + i + "]", "context.selections[" + i + "] must be a string");
+                throw new InvalidHookRequestException(
+                        "context.selections[" + i + "]", "context.selections[" + i + "] must be a string");
             }
             if (!inBundle.contains(item.asText())) {
-                throw new InvalidHookRequestException("context.selections[" + i + "]",
+                throw new InvalidHookRequestException(
+                        "context.selections[" + i + "]",
                         "context.selections[" + i + "] does not name an order in context.draftOrders");
             }
             selections.add(item.asText());
@@ -189,7 +209,8 @@ public class HookRequestParser {
             } else if (value.isObject() && value.hasNonNull("resourceType")) {
                 prefetch.put(field.getKey(), value);
             } else {
-                throw new InvalidHookRequestException("prefetch." + field.getKey(),
+                throw new InvalidHookRequestException(
+                        "prefetch." + field.getKey(),
                         "prefetch." + field.getKey() + " must be a FHIR resource, a Bundle or null");
             }
         }

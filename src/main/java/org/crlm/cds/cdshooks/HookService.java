@@ -26,8 +26,13 @@ public class HookService {
     private final DecisionEvaluator evaluator;
     private final CardDeck deck;
 
-    public HookService(HookRequestParser parser, ServiceCatalog catalog, PrefetchResolver prefetch,
-            RuleLibraryCache ruleCache, DecisionEvaluator evaluator, CardDeck deck) {
+    public HookService(
+            HookRequestParser parser,
+            ServiceCatalog catalog,
+            PrefetchResolver prefetch,
+            RuleLibraryCache ruleCache,
+            DecisionEvaluator evaluator,
+            CardDeck deck) {
         this.parser = parser;
         this.catalog = catalog;
         this.prefetch = prefetch;
@@ -50,11 +55,13 @@ public class HookService {
 
     /** A call answered by the given rule set (the readiness check runs each new generation this way). */
     public HookOutcome answerWith(RuleSet rules, String serviceId, JsonNode body) {
-        ServiceDefinition service = catalog.service(rules, serviceId).orElseThrow(() -> new UnknownServiceException(serviceId));
+        ServiceDefinition service =
+                catalog.service(rules, serviceId).orElseThrow(() -> new UnknownServiceException(serviceId));
         JsonNode hook = body == null ? null : body.get("hook");
         if (hook != null && hook.isTextual() && !service.hook().equals(hook.asText())) {
-            throw new InvalidHookRequestException("hook", "Service '" + serviceId + "' answers the " + service.hook()
-                    + " hook, not " + hook.asText());
+            throw new InvalidHookRequestException(
+                    "hook",
+                    "Service '" + serviceId + "' answers the " + service.hook() + " hook, not " + hook.asText());
         }
         HookRequest request = parser.parse(body);
         PatientRecord record = prefetch.resolve(service, request, rules);
@@ -63,12 +70,21 @@ public class HookService {
 
     /** Decides on the gathered data and deals the cards. */
     HookOutcome answer(ServiceDefinition service, HookRequest request, PatientRecord record, RuleSet rules) {
-        Decision decision = evaluator.decide(rules, service, new PatientData(request.context().patientId(), record.resources()),
+        Decision decision = evaluator.decide(
+                rules,
+                service,
+                new PatientData(request.context().patientId(), record.resources()),
                 request.context().hookOrderIds());
         CardDeck.Dealt dealt = deck.deal(decision, rules, request.context(), request.hookInstance());
         CdsServiceResponseJson response = new CdsServiceResponseJson();
         dealt.cards().forEach(response::addCard);
-        return new HookOutcome(request, response, dealt.issued(), dealt.failedRules(), decision.libraryVersions(),
-                record.sources(), record);
+        return new HookOutcome(
+                request,
+                response,
+                dealt.issued(),
+                dealt.failedRules(),
+                decision.libraryVersions(),
+                record.sources(),
+                record);
     }
 }

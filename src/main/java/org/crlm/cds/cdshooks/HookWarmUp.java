@@ -1,13 +1,10 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.knowledge.ServiceCatalog;
-import org.crlm.cds.knowledge.ServiceDefinition;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import org.crlm.cds.knowledge.KnowledgeStartup;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.RuleSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,11 +42,15 @@ public class HookWarmUp implements ApplicationRunner, Ordered {
         int calls = 0;
         for (int round = 0; round < ROUNDS; round++) {
             for (ServiceDefinition service : catalog.services(rules)) {
-                json.write(hooks.call(service.id(), SyntheticHookRequest.forService(service)).response());
+                json.write(hooks.call(service.id(), SyntheticHookRequest.forService(service))
+                        .response());
                 calls++;
             }
         }
-        log.info("Warm-up: {} hook calls on a synthetic patient in {} ms", calls, (System.nanoTime() - started) / 1_000_000);
+        log.info(
+                "Warm-up: {} hook calls on a synthetic patient in {} ms",
+                calls,
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     @Override

@@ -27,7 +27,10 @@ public class LocalStoreReader {
     private final FhirContext fhirContext;
     private final CdsHooksProperties properties;
 
-    public LocalStoreReader(DaoRegistry daoRegistry, MatchUrlService matchUrlService, FhirContext fhirContext,
+    public LocalStoreReader(
+            DaoRegistry daoRegistry,
+            MatchUrlService matchUrlService,
+            FhirContext fhirContext,
             CdsHooksProperties properties) {
         this.daoRegistry = daoRegistry;
         this.matchUrlService = matchUrlService;
@@ -56,21 +59,25 @@ public class LocalStoreReader {
             if (q < 0) {
                 IdType id = new IdType(relativeQuery);
                 try {
-                    return List.of(daoRegistry.getResourceDao(id.getResourceType()).read(id, new SystemRequestDetails()));
+                    return List.of(
+                            daoRegistry.getResourceDao(id.getResourceType()).read(id, new SystemRequestDetails()));
                 } catch (ResourceNotFoundException | ResourceGoneException e) {
                     return List.of();
                 }
             }
             String type = relativeQuery.substring(0, q);
-            SearchParameterMap map = matchUrlService.translateMatchUrl(relativeQuery, fhirContext.getResourceDefinition(type));
+            SearchParameterMap map =
+                    matchUrlService.translateMatchUrl(relativeQuery, fhirContext.getResourceDefinition(type));
             map.setLoadSynchronous(true);
             map.setLoadSynchronousUpTo(properties.maxResourcesPerQuery() + 1);
             IBundleProvider found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails());
             // getResources works whether HAPI ran the search synchronously or (for large results) not.
             List<IBaseResource> resources = found.getResources(0, properties.maxResourcesPerQuery() + 1);
             if (resources.size() > properties.maxResourcesPerQuery()) {
-                throw new DataUnavailableException(key, "Prefetch '" + key + "' matches more than "
-                        + properties.maxResourcesPerQuery() + " resources in the local store");
+                throw new DataUnavailableException(
+                        key,
+                        "Prefetch '" + key + "' matches more than " + properties.maxResourcesPerQuery()
+                                + " resources in the local store");
             }
             return resources;
         } catch (BaseServerResponseException | IllegalArgumentException e) {

@@ -1,12 +1,12 @@
 package org.crlm.cds.cdshooks;
 
 import ca.uhn.fhir.context.FhirContext;
+import java.util.List;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import java.util.List;
 import org.springframework.stereotype.Component;
 import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.RequestContextHolder;
@@ -29,11 +29,14 @@ public class OperationOutcomes {
      * The error response; also notes the issue code and the fields named for the call log (see
      * ops/CdsCallLog), which never logs the message.
      */
-    public ResponseEntity<String> responseNaming(int status, String issueCode, String message, List<String> expressions) {
+    public ResponseEntity<String> responseNaming(
+            int status, String issueCode, String message, List<String> expressions) {
         RequestAttributes request = RequestContextHolder.getRequestAttributes();
         if (request != null) {
-            request.setAttribute(org.crlm.cds.security.RequestAttributes.REFUSAL_REASON,
-                    expressions.isEmpty() ? issueCode : issueCode + " at " + String.join(",", expressions), RequestAttributes.SCOPE_REQUEST);
+            request.setAttribute(
+                    org.crlm.cds.security.RequestAttributes.REFUSAL_REASON,
+                    expressions.isEmpty() ? issueCode : issueCode + " at " + String.join(",", expressions),
+                    RequestAttributes.SCOPE_REQUEST);
         }
         return ResponseEntity.status(HttpStatusCode.valueOf(status))
                 .contentType(MediaType.APPLICATION_JSON)

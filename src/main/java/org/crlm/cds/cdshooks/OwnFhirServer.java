@@ -35,16 +35,22 @@ public class OwnFhirServer {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getUserInfo() != null || uri.getRawQuery() != null
+        if (!(scheme.equals("http") || scheme.equals("https"))
+                || uri.getUserInfo() != null
+                || uri.getRawQuery() != null
                 || uri.getRawFragment() != null) {
             return false;
         }
-        boolean loopback = host.equals("localhost") || host.equals("[::1]") || host.equals("::1")
+        boolean loopback = host.equals("localhost")
+                || host.equals("[::1]")
+                || host.equals("::1")
                 || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
         int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
         String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
-        String contextPath = environment.getProperty("server.servlet.context-path", "").replaceAll("/+$", "");
-        return loopback && String.valueOf(port).equals(environment.getProperty("local.server.port"))
+        String contextPath =
+                environment.getProperty("server.servlet.context-path", "").replaceAll("/+$", "");
+        return loopback
+                && String.valueOf(port).equals(environment.getProperty("local.server.port"))
                 && path.equals(contextPath + "/fhir");
     }
 }

@@ -12,7 +12,13 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  */
 public record PatientRecord(List<IBaseResource> resources, Map<String, Source> sources, List<ResourceRead> read) {
 
-    public enum Source { PREFETCH, PREFETCH_NULL, FHIR_SERVER, LOCAL_STORE, HOOK_CONTEXT }
+    public enum Source {
+        PREFETCH,
+        PREFETCH_NULL,
+        FHIR_SERVER,
+        LOCAL_STORE,
+        HOOK_CONTEXT
+    }
 
     public PatientRecord(List<IBaseResource> resources, Map<String, Source> sources) {
         this(resources, sources, List.of());
@@ -29,8 +35,8 @@ public record PatientRecord(List<IBaseResource> resources, Map<String, Source> s
             if (version == null && resource.getMeta() != null) {
                 version = resource.getMeta().getVersionId();
             }
-            return new ResourceRead(resource.fhirType() + "/" + resource.getIdElement().getIdPart(), version, source,
-                    prefetchKey);
+            return new ResourceRead(
+                    resource.fhirType() + "/" + resource.getIdElement().getIdPart(), version, source, prefetchKey);
         }
     }
 }

@@ -21,6 +21,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("crlm.cds")
 public record PatientRecordProperties(
-        @DefaultValue("false") boolean localStoreIsPatientRecord,
-        @DefaultValue("false") boolean acceptOwnFhirServer) {
-}
+        @DefaultValue("false") boolean localStoreIsPatientRecord, @DefaultValue("false") boolean acceptOwnFhirServer) {}

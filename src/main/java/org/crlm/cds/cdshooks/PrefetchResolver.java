@@ -1,9 +1,8 @@
 package org.crlm.cds.cdshooks;
 
-import org.crlm.cds.knowledge.ServiceDefinition;
-
 import ca.uhn.fhir.parser.DataFormatException;
 import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.annotation.PreDestroy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +14,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import jakarta.annotation.PreDestroy;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -51,8 +50,13 @@ public class PrefetchResolver {
     private final PatientRecordProperties patientRecord;
     private final ExecutorService fetchers;
 
-    public PrefetchResolver(FhirJsonReader fhirJson, RemoteFhirReader remote, LocalStoreReader local,
-            OwnFhirServer ownFhirServer, PatientRecordProperties patientRecord, CdsHooksProperties properties) {
+    public PrefetchResolver(
+            FhirJsonReader fhirJson,
+            RemoteFhirReader remote,
+            LocalStoreReader local,
+            OwnFhirServer ownFhirServer,
+            PatientRecordProperties patientRecord,
+            CdsHooksProperties properties) {
         this.fhirJson = fhirJson;
         this.remote = remote;
         this.local = local;
@@ -79,9 +83,12 @@ public class PrefetchResolver {
                 sources.put(key, PatientRecord.Source.PREFETCH);
                 continue;
             }
-            String query = PrefetchTemplates.substitute(PrefetchTemplates.expandValueSets(template.getValue(), rules),
-                    request.context()).orElseThrow(() -> new DataUnavailableException(key,
-                    "Prefetch '" + key + "' was not provided and its query needs a context value this request lacks"));
+            String query = PrefetchTemplates.substitute(
+                            PrefetchTemplates.expandValueSets(template.getValue(), rules), request.context())
+                    .orElseThrow(() -> new DataUnavailableException(
+                            key,
+                            "Prefetch '" + key
+                                    + "' was not provided and its query needs a context value this request lacks"));
             missing.put(key, query);
             sources.put(key, fromRemote ? PatientRecord.Source.FHIR_SERVER : PatientRecord.Source.LOCAL_STORE);
             byKey.put(key, List.of()); // keeps the template order
@@ -99,7 +106,8 @@ public class PrefetchResolver {
         if (request.context().draftOrders() != null) {
             request.context().draftOrders().getEntry().forEach(e -> {
                 resources.add(e.getResource());
-                read.add(PatientRecord.ResourceRead.of(e.getResource(), PatientRecord.Source.HOOK_CONTEXT, "draftOrders"));
+                read.add(PatientRecord.ResourceRead.of(
+                        e.getResource(), PatientRecord.Source.HOOK_CONTEXT, "draftOrders"));
             });
         }
         return new PatientRecord(resources, sources, List.copyOf(read));
@@ -108,19 +116,24 @@ public class PrefetchResolver {
     /** Missing data may come from the local store only where it is the patient's record, and only for a patient it knows. */
     private void checkLocalStoreIsTheRecord(List<String> keys, HookRequest request) {
         if (request.fhirServer() == null && !patientRecord.localStoreIsPatientRecord()) {
-            throw new DataUnavailableException(keys, "Prefetch not provided for " + String.join(", ", keys)
-                    + ", and no fhirServer to fetch it from: send these prefetch keys, or a fhirServer on this service's allow-list"
-                    + " (this server's own FHIR store is not the patient's record here)");
+            throw new DataUnavailableException(
+                    keys,
+                    "Prefetch not provided for " + String.join(", ", keys)
+                            + ", and no fhirServer to fetch it from: send these prefetch keys, or a fhirServer on this service's allow-list"
+                            + " (this server's own FHIR store is not the patient's record here)");
         }
         if (!local.hasPatient(request.context().patientId())) {
-            throw new DataUnavailableException(keys, "Prefetch not provided for " + String.join(", ", keys)
-                    + ", and this server's FHIR store has no Patient with the context's patientId: send these prefetch keys,"
-                    + " or a fhirServer on this service's allow-list");
+            throw new DataUnavailableException(
+                    keys,
+                    "Prefetch not provided for " + String.join(", ", keys)
+                            + ", and this server's FHIR store has no Patient with the context's patientId: send these prefetch keys,"
+                            + " or a fhirServer on this service's allow-list");
         }
     }
 
     /** Runs the missing queries, side by side when there are several; the first failure (in key order) wins. */
-    private Map<String, List<IBaseResource>> fetch(Map<String, String> missing, HookRequest request, boolean fromRemote) {
+    private Map<String, List<IBaseResource>> fetch(
+            Map<String, String> missing, HookRequest request, boolean fromRemote) {
         Map<String, List<IBaseResource>> fetched = new LinkedHashMap<>();
         if (missing.size() <= 1 || fetchers == null) {
             missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request, fromRemote)));
@@ -144,8 +157,10 @@ public class PrefetchResolver {
                 fetched.put(f.getKey(), f.getValue().get());
             } catch (ExecutionException e) {
                 if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException r ? r
-                            : new DataUnavailableException(f.getKey(), "Prefetch '" + f.getKey() + "' could not be read");
+                    failure = e.getCause() instanceof RuntimeException r
+                            ? r
+                            : new DataUnavailableException(
+                                    f.getKey(), "Prefetch '" + f.getKey() + "' could not be read");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -168,12 +183,18 @@ public class PrefetchResolver {
     // A full pool runs the query on the calling request thread: never queued behind other calls.
     private static ExecutorService fetchPool(int threads) {
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                threads,
+                threads,
+                60,
+                TimeUnit.SECONDS,
+                new SynchronousQueue<>(),
                 r -> {
                     Thread t = new Thread(r, "prefetch-fetch-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
-                }, new ThreadPoolExecutor.CallerRunsPolicy());
+                },
+                new ThreadPoolExecutor.CallerRunsPolicy());
         pool.allowCoreThreadTimeOut(true);
         return pool;
     }
@@ -191,8 +212,10 @@ public class PrefetchResolver {
         try {
             resource = fhirJson.read(sent);
         } catch (DataFormatException e) {
-            throw new InvalidHookRequestException("prefetch." + key, "prefetch." + key
-                    + " is not a valid FHIR R4 resource: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
+            throw new InvalidHookRequestException(
+                    "prefetch." + key,
+                    "prefetch." + key
+                            + " is not a valid FHIR R4 resource: this service reads FHIR R4 (4.0.1) resources only, not DSTU2 or STU3");
         }
         if (resource instanceof OperationOutcome) {
             return null;

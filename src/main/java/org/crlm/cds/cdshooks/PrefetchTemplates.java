@@ -15,8 +15,7 @@ public final class PrefetchTemplates {
     private static final Pattern TOKEN = Pattern.compile("\\{\\{\\s*([A-Za-z.]+)\\s*}}");
     private static final Pattern IN_PARAM = Pattern.compile("([A-Za-z0-9_\\-]+):in=([^&]+)");
 
-    private PrefetchTemplates() {
-    }
+    private PrefetchTemplates() {}
 
     /** {@code code:in=url1,url2} becomes {@code code=system|code,...}. */
     public static String expandValueSets(String template, RuleSet rules) {
@@ -31,7 +30,8 @@ public final class PrefetchTemplates {
                 for (String code : rules.valueSetCodes(url)) {
                     // Commas and bars inside a token value are escaped in FHIR search syntax.
                     String[] parts = code.split("\\|", 2);
-                    String escaped = parts[0] + "|" + parts[1].replace("\\", "\\\\").replace(",", "\\,").replace("|", "\\|");
+                    String escaped = parts[0] + "|"
+                            + parts[1].replace("\\", "\\\\").replace(",", "\\,").replace("|", "\\|");
                     if (!codes.contains(escaped)) {
                         codes.add(escaped);
                     }

@@ -44,7 +44,8 @@ public class RemoteFhirReader {
                 .build();
     }
 
-    public List<IBaseResource> read(String key, String fhirServer, FhirAuthorization authorization, String relativeQuery) {
+    public List<IBaseResource> read(
+            String key, String fhirServer, FhirAuthorization authorization, String relativeQuery) {
         policy.refusal(fhirServer).ifPresent(reason -> {
             throw new DataUnavailableException(key, reason);
         });
@@ -53,7 +54,8 @@ public class RemoteFhirReader {
         List<IBaseResource> resources = new ArrayList<>();
         for (int page = 0; url != null; page++) {
             if (page >= properties.maxPages()) {
-                throw new DataUnavailableException(key, "Prefetch '" + key + "' has more than " + properties.maxPages() + " pages");
+                throw new DataUnavailableException(
+                        key, "Prefetch '" + key + "' has more than " + properties.maxPages() + " pages");
             }
             IBaseResource body = get(key, url, authorization, !relativeQuery.contains("?"));
             if (body instanceof Bundle bundle) {
@@ -65,7 +67,8 @@ public class RemoteFhirReader {
                 Bundle.BundleLinkComponent next = bundle.getLink(Bundle.LINK_NEXT);
                 url = next == null ? null : next.getUrl();
                 if (url != null && !policy.isUnder(fhirServer, url)) {
-                    throw new DataUnavailableException(key, "Prefetch '" + key + "': the next page is not on the same FHIR server");
+                    throw new DataUnavailableException(
+                            key, "Prefetch '" + key + "': the next page is not on the same FHIR server");
                 }
             } else if (body != null) {
                 resources.add(body);
@@ -74,8 +77,10 @@ public class RemoteFhirReader {
                 url = null;
             }
             if (resources.size() > properties.maxResourcesPerQuery()) {
-                throw new DataUnavailableException(key, "Prefetch '" + key + "' returned more than "
-                        + properties.maxResourcesPerQuery() + " resources");
+                throw new DataUnavailableException(
+                        key,
+                        "Prefetch '" + key + "' returned more than " + properties.maxResourcesPerQuery()
+                                + " resources");
             }
         }
         return resources;
@@ -90,11 +95,13 @@ public class RemoteFhirReader {
             request.header("Authorization", "Bearer " + authorization.accessToken());
         }
         try {
-            HttpResponse<InputStream> response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response =
+                    client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream in = response.body()) {
                 byte[] body = in.readNBytes((int) properties.maxResponseSize().toBytes() + 1);
                 if (body.length > properties.maxResponseSize().toBytes()) {
-                    throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server's response is too large");
+                    throw new DataUnavailableException(
+                            key, "Prefetch '" + key + "': the FHIR server's response is too large");
                 }
                 int status = response.statusCode();
                 if (read && (status == 404 || status == 410)) {
@@ -102,22 +109,29 @@ public class RemoteFhirReader {
                 }
                 if (status != 200) {
                     log.info("Outbound FHIR read for prefetch {} answered HTTP {}", key, status);
-                    throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server answered HTTP " + status);
+                    throw new DataUnavailableException(
+                            key, "Prefetch '" + key + "': the FHIR server answered HTTP " + status);
                 }
-                IBaseResource resource = fhirContext.newJsonParser().parseResource(new String(body, StandardCharsets.UTF_8));
+                IBaseResource resource =
+                        fhirContext.newJsonParser().parseResource(new String(body, StandardCharsets.UTF_8));
                 if (resource instanceof OperationOutcome) {
-                    throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server returned an OperationOutcome");
+                    throw new DataUnavailableException(
+                            key, "Prefetch '" + key + "': the FHIR server returned an OperationOutcome");
                 }
                 return resource;
             }
         } catch (IOException e) {
-            log.info("Outbound FHIR read for prefetch {} failed: {}", key, e.getClass().getSimpleName());
+            log.info(
+                    "Outbound FHIR read for prefetch {} failed: {}",
+                    key,
+                    e.getClass().getSimpleName());
             throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server could not be reached");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DataUnavailableException(key, "Prefetch '" + key + "': interrupted");
         } catch (ca.uhn.fhir.parser.DataFormatException e) {
-            throw new DataUnavailableException(key, "Prefetch '" + key + "': the FHIR server's response is not FHIR JSON");
+            throw new DataUnavailableException(
+                    key, "Prefetch '" + key + "': the FHIR server's response is not FHIR JSON");
         }
     }
 
@@ -137,7 +151,8 @@ public class RemoteFhirReader {
             if (eq < 0) {
                 out.append(params[i]);
             } else {
-                out.append(params[i], 0, eq + 1).append(URLEncoder.encode(params[i].substring(eq + 1), StandardCharsets.UTF_8));
+                out.append(params[i], 0, eq + 1)
+                        .append(URLEncoder.encode(params[i].substring(eq + 1), StandardCharsets.UTF_8));
             }
         }
         return out.toString();

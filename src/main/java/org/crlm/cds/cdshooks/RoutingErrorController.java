@@ -28,14 +28,23 @@ public class RoutingErrorController implements ErrorController {
     public ResponseEntity<String> error(HttpServletRequest request) {
         Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         int status = code instanceof Integer i && i >= 400 ? i : 500;
-        String correlation = MDC.get(RequestAttributes.CORRELATION_ID) != null ? MDC.get(RequestAttributes.CORRELATION_ID)
+        String correlation = MDC.get(RequestAttributes.CORRELATION_ID) != null
+                ? MDC.get(RequestAttributes.CORRELATION_ID)
                 : (String) request.getAttribute(RequestAttributes.CORRELATION_ID);
         request.setAttribute(RequestAttributes.REFUSAL_REASON, "routing-" + status);
         return switch (status) {
-            case 404 -> outcomes.response(404, "not-found", "No such endpoint. CDS Hooks discovery is GET /cds-services, a service "
-                    + "is POST /cds-services/{id}, its feedback POST /cds-services/{id}/feedback; FHIR R4 is under /fhir", null);
-            case 405 -> outcomes.response(405, "not-supported", "This endpoint does not accept the " + method(request)
-                    + " method. Discovery is GET /cds-services; services and feedback are POST", null);
+            case 404 -> outcomes.response(
+                    404,
+                    "not-found",
+                    "No such endpoint. CDS Hooks discovery is GET /cds-services, a service "
+                            + "is POST /cds-services/{id}, its feedback POST /cds-services/{id}/feedback; FHIR R4 is under /fhir",
+                    null);
+            case 405 -> outcomes.response(
+                    405,
+                    "not-supported",
+                    "This endpoint does not accept the " + method(request)
+                            + " method. Discovery is GET /cds-services; services and feedback are POST",
+                    null);
             case 406 -> outcomes.response(406, "not-supported", "This endpoint answers application/json only", null);
             case 415 -> outcomes.response(415, "not-supported", "The body must be application/json", null);
             case 400 -> outcomes.response(400, "invalid", "The request could not be read", null);
@@ -43,8 +52,11 @@ public class RoutingErrorController implements ErrorController {
             case 403 -> outcomes.response(403, "forbidden", "Forbidden", null);
             case 413 -> outcomes.response(413, "too-costly", "The request body is too large", null);
             default -> status >= 500
-                    ? outcomes.response(status, status == 503 ? "transient" : "exception",
-                            "The service could not answer; the failure is logged under correlation id " + correlation, null)
+                    ? outcomes.response(
+                            status,
+                            status == 503 ? "transient" : "exception",
+                            "The service could not answer; the failure is logged under correlation id " + correlation,
+                            null)
                     : outcomes.response(status, "processing", "The request was refused (HTTP " + status + ")", null);
         };
     }

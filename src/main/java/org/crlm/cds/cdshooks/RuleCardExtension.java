@@ -21,8 +21,7 @@ public class RuleCardExtension extends CdsHooksExtension {
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
     private java.util.List<org.crlm.cds.knowledge.ResourceRef> resources;
 
-    public RuleCardExtension() {
-    }
+    public RuleCardExtension() {}
 
     public RuleCardExtension(Provenance provenance) {
         this(provenance, java.util.List.of());
@@ -46,15 +45,17 @@ public class RuleCardExtension extends CdsHooksExtension {
     public static class Provenance {
         @JsonProperty("ruleId")
         public String ruleId;
+
         @JsonProperty("library")
         public String library;
+
         @JsonProperty("libraryVersion")
         public String libraryVersion;
+
         @JsonProperty("planDefinition")
         public String planDefinition;
 
-        public Provenance() {
-        }
+        public Provenance() {}
 
         public Provenance(String ruleId, String library, String libraryVersion, String planDefinition) {
             this.ruleId = ruleId;

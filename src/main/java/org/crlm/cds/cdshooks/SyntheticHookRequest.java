@@ -18,8 +18,7 @@ public final class SyntheticHookRequest {
 
     private static final JsonNode TEMPLATE = read();
 
-    private SyntheticHookRequest() {
-    }
+    private SyntheticHookRequest() {}
 
     private static JsonNode read() {
         try (InputStream in = SyntheticHookRequest.class.getResourceAsStream("/warm-up/order-sign-request.json")) {
@@ -42,7 +41,10 @@ public final class SyntheticHookRequest {
         ObjectNode prefetch = (ObjectNode) request.get("prefetch");
         for (String key : service.prefetch().keySet()) {
             if (!prefetch.has(key)) {
-                prefetch.putObject(key).put("resourceType", "Bundle").put("type", "searchset").put("total", 0);
+                prefetch.putObject(key)
+                        .put("resourceType", "Bundle")
+                        .put("type", "searchset")
+                        .put("total", 0);
             }
         }
         return request;

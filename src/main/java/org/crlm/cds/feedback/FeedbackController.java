@@ -4,12 +4,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Map;
 import org.crlm.cds.cdshooks.HookService;
-import org.crlm.cds.cdshooks.InvalidHookRequestException;
-import org.crlm.cds.cdshooks.OperationOutcomes;
-import org.crlm.cds.cdshooks.RulesNotReadyException;
-import org.crlm.cds.cdshooks.UnknownServiceException;
 import org.crlm.cds.security.JsonBodyReader;
-import org.crlm.cds.security.RequestRejectedException;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -29,8 +24,8 @@ public class FeedbackController {
     private final FeedbackRepository repository;
     private final JsonBodyReader bodies;
 
-    public FeedbackController(HookService hooks, FeedbackService feedback, FeedbackRepository repository,
-            JsonBodyReader bodies) {
+    public FeedbackController(
+            HookService hooks, FeedbackService feedback, FeedbackRepository repository, JsonBodyReader bodies) {
         this.hooks = hooks;
         this.feedback = feedback;
         this.repository = repository;
@@ -42,7 +37,8 @@ public class FeedbackController {
         hooks.service(serviceId);
         List<FeedbackItem> items = FeedbackParser.parse(bodies.read(http));
         FeedbackService.Result result = feedback.record(serviceId, items);
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+        return ResponseEntity.ok()
+                .contentType(MediaType.APPLICATION_JSON)
                 .body(Map.of("stored", result.stored(), "duplicates", result.duplicates()));
     }
 
@@ -52,7 +48,12 @@ public class FeedbackController {
      */
     @GetMapping(value = "/console/api/feedback", produces = MediaType.APPLICATION_JSON_VALUE)
     public Map<String, Object> counts() {
-        return Map.of("rules", repository.countsByRuleVersion(), "overrideReasons", repository.overrideReasons(),
-                "byService", repository.countsByServiceRuleVersion());
+        return Map.of(
+                "rules",
+                repository.countsByRuleVersion(),
+                "overrideReasons",
+                repository.overrideReasons(),
+                "byService",
+                repository.countsByServiceRuleVersion());
     }
 }

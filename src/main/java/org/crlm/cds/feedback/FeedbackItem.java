@@ -8,6 +8,11 @@ import java.util.List;
  *
  * @param userComment free text the clinician typed; stored for the rule authors, never logged
  */
-public record FeedbackItem(String card, String outcome, List<String> acceptedSuggestions, String reasonSystem,
-        String reasonCode, String userComment, Instant outcomeTimestamp) {
-}
+public record FeedbackItem(
+        String card,
+        String outcome,
+        List<String> acceptedSuggestions,
+        String reasonSystem,
+        String reasonCode,
+        String userComment,
+        Instant outcomeTimestamp) {}

@@ -16,7 +16,16 @@ public class FeedbackMetrics {
 
     @EventListener
     public void on(FeedbackRecordedEvent event) {
-        meters.counter("cds.feedback", "service", event.serviceId(), "rule", event.ruleId(),
-                "version", String.valueOf(event.libraryVersion()), "outcome", event.outcome()).increment();
+        meters.counter(
+                        "cds.feedback",
+                        "service",
+                        event.serviceId(),
+                        "rule",
+                        event.ruleId(),
+                        "version",
+                        String.valueOf(event.libraryVersion()),
+                        "outcome",
+                        event.outcome())
+                .increment();
     }
 }

@@ -1,5 +1,4 @@
 package org.crlm.cds.feedback;
 
 /** One feedback item stored (for metrics). */
-public record FeedbackRecordedEvent(String serviceId, String ruleId, String libraryVersion, String outcome) {
-}
+public record FeedbackRecordedEvent(String serviceId, String ruleId, String libraryVersion, String outcome) {}

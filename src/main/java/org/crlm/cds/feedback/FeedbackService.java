@@ -16,15 +16,17 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class FeedbackService {
 
     /** What a feedback call stored. */
-    public record Result(int stored, int duplicates) {
-    }
+    public record Result(int stored, int duplicates) {}
 
     private final IssuedCardStore cards;
     private final FeedbackRepository feedback;
     private final TransactionTemplate transactions;
     private final ApplicationEventPublisher events;
 
-    public FeedbackService(IssuedCardStore cards, FeedbackRepository feedback, TransactionTemplate transactions,
+    public FeedbackService(
+            IssuedCardStore cards,
+            FeedbackRepository feedback,
+            TransactionTemplate transactions,
             ApplicationEventPublisher events) {
         this.cards = cards;
         this.feedback = feedback;
@@ -37,10 +39,12 @@ public class FeedbackService {
         for (int i = 0; i < items.size(); i++) {
             FeedbackItem item = items.get(i);
             String field = "feedback[" + i + "].card";
-            IssuedCardStore.StoredCard card = cards.find(item.card()).orElseThrow(() -> new InvalidHookRequestException(
-                    field, "Unknown card uuid: no card with this uuid was issued by this service"));
+            IssuedCardStore.StoredCard card = cards.find(item.card())
+                    .orElseThrow(() -> new InvalidHookRequestException(
+                            field, "Unknown card uuid: no card with this uuid was issued by this service"));
             if (!card.serviceId().equals(serviceId)) {
-                throw new InvalidHookRequestException("feedback[" + i + "].card", "This card was issued by another service");
+                throw new InvalidHookRequestException(
+                        "feedback[" + i + "].card", "This card was issued by another service");
             }
             matched.add(card);
         }
@@ -58,7 +62,11 @@ public class FeedbackService {
         });
         for (int i = 0; i < items.size(); i++) {
             IssuedCardStore.StoredCard card = matched.get(i);
-            events.publishEvent(new FeedbackRecordedEvent(serviceId, card.ruleId(), card.libraryVersion(), items.get(i).outcome()));
+            events.publishEvent(new FeedbackRecordedEvent(
+                    serviceId,
+                    card.ruleId(),
+                    card.libraryVersion(),
+                    items.get(i).outcome()));
         }
         return new Result(counts[0], counts[1]);
     }

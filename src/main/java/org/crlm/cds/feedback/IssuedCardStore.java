@@ -18,11 +18,9 @@ import org.springframework.stereotype.Component;
 public class IssuedCardStore {
 
     /** A stored card. */
-    public record StoredCard(String uuid, String serviceId, String ruleId, String libraryVersion) {
-    }
+    public record StoredCard(String uuid, String serviceId, String ruleId, String libraryVersion) {}
 
-    private record Row(HookCompletedEvent event, IssuedCard card) {
-    }
+    private record Row(HookCompletedEvent event, IssuedCard card) {}
 
     private final JdbcTemplate jdbc;
 
@@ -40,13 +38,18 @@ public class IssuedCardStore {
     public Optional<StoredCard> find(String uuid) {
         List<StoredCard> found = jdbc.query(
                 "select card_uuid, service_id, rule_id, library_version from cds_issued_card where card_uuid = ?",
-                (rs, i) -> new StoredCard(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)), uuid);
+                (rs, i) -> new StoredCard(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)),
+                uuid);
         return found.stream().findFirst();
     }
 
     private void write(List<Row> rows) {
-        jdbc.batchUpdate("insert into cds_issued_card (card_uuid, service_id, hook, hook_instance, rule_id, library_url,"
-                + " library_version, indicator, issued_at) values (?,?,?,?,?,?,?,?,?)", rows, rows.size(), (ps, row) -> {
+        jdbc.batchUpdate(
+                "insert into cds_issued_card (card_uuid, service_id, hook, hook_instance, rule_id, library_url,"
+                        + " library_version, indicator, issued_at) values (?,?,?,?,?,?,?,?,?)",
+                rows,
+                rows.size(),
+                (ps, row) -> {
                     ps.setString(1, row.card().uuid());
                     ps.setString(2, row.event().serviceId());
                     ps.setString(3, row.event().hook());
@@ -58,5 +61,4 @@ public class IssuedCardStore {
                     ps.setTimestamp(9, Timestamp.from(row.event().at()));
                 });
     }
-
 }

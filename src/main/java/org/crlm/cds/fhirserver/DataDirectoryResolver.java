@@ -24,7 +24,9 @@ public class DataDirectoryResolver implements EnvironmentPostProcessor {
         }
         String absolute = Path.of(dir).toAbsolutePath().normalize().toString();
         if (!absolute.equals(dir)) {
-            environment.getPropertySources().addFirst(new MapPropertySource("crlm-data-dir-absolute", Map.of(KEY, absolute)));
+            environment
+                    .getPropertySources()
+                    .addFirst(new MapPropertySource("crlm-data-dir-absolute", Map.of(KEY, absolute)));
         }
     }
 }

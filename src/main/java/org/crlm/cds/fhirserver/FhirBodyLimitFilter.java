@@ -31,8 +31,14 @@ public class FhirBodyLimitFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String encoding = request.getHeader("Content-Encoding");
-        if (encoding != null && !encoding.isBlank() && !encoding.trim().toLowerCase(Locale.ROOT).equals("identity")) {
-            refuse(response, 415, "not-supported", "A request Content-Encoding is not accepted; send the body uncompressed");
+        if (encoding != null
+                && !encoding.isBlank()
+                && !encoding.trim().toLowerCase(Locale.ROOT).equals("identity")) {
+            refuse(
+                    response,
+                    415,
+                    "not-supported",
+                    "A request Content-Encoding is not accepted; send the body uncompressed");
             return;
         }
         if (request.getContentLengthLong() > maxBodySize) {
@@ -55,11 +61,13 @@ public class FhirBodyLimitFilter extends OncePerRequestFilter {
         chain.doFilter(new BufferedBody(request, body), response);
     }
 
-    private static void refuse(HttpServletResponse response, int status, String code, String message) throws IOException {
+    private static void refuse(HttpServletResponse response, int status, String code, String message)
+            throws IOException {
         response.setStatus(status);
         response.setContentType("application/fhir+json");
-        response.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\""
-                + code + "\",\"diagnostics\":\"" + message + "\"}]}");
+        response.getWriter()
+                .write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"" + code
+                        + "\",\"diagnostics\":\"" + message + "\"}]}");
     }
 
     /** The request with its body already read (and checked). */
@@ -104,8 +112,10 @@ public class FhirBodyLimitFilter extends OncePerRequestFilter {
 
         @Override
         public java.io.BufferedReader getReader() {
-            return new java.io.BufferedReader(new java.io.InputStreamReader(getInputStream(),
-                    getCharacterEncoding() == null ? java.nio.charset.StandardCharsets.UTF_8
+            return new java.io.BufferedReader(new java.io.InputStreamReader(
+                    getInputStream(),
+                    getCharacterEncoding() == null
+                            ? java.nio.charset.StandardCharsets.UTF_8
                             : java.nio.charset.Charset.forName(getCharacterEncoding())));
         }
 

@@ -28,10 +28,11 @@ public class FhirRequestLimits {
 
     @Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED)
     public void check(RequestDetails request, RestOperationTypeEnum operation) {
-        if (operation == RestOperationTypeEnum.TRANSACTION && request.getResource() instanceof Bundle bundle
+        if (operation == RestOperationTypeEnum.TRANSACTION
+                && request.getResource() instanceof Bundle bundle
                 && bundle.getEntry().size() > properties.maxTransactionEntries()) {
-            throw new PayloadTooLargeException("A transaction or batch may have at most "
-                    + properties.maxTransactionEntries() + " entries");
+            throw new PayloadTooLargeException(
+                    "A transaction or batch may have at most " + properties.maxTransactionEntries() + " entries");
         }
         Map<String, String[]> parameters = request.getParameters();
         if (parameters == null) {
@@ -44,8 +45,8 @@ public class FhirRequestLimits {
             }
         }
         if (includes > properties.maxIncludes()) {
-            throw new InvalidRequestException("A search may have at most " + properties.maxIncludes()
-                    + " _include and _revinclude values");
+            throw new InvalidRequestException(
+                    "A search may have at most " + properties.maxIncludes() + " _include and _revinclude values");
         }
     }
 }

@@ -2,6 +2,7 @@ package org.crlm.cds.fhirserver;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
@@ -21,7 +22,6 @@ import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
-import ca.uhn.fhir.context.support.IValidationSupport;
 import jakarta.persistence.EntityManagerFactory;
 import javax.sql.DataSource;
 import org.crlm.cds.security.CdsClientProperties;
@@ -81,8 +81,12 @@ public class FhirServerConfig {
 
     @Primary
     @Bean
-    public LocalContainerEntityManagerFactoryBean entityManagerFactory(ConfigurableListableBeanFactory beanFactory,
-            FhirContext fhirContext, JpaStorageSettings storageSettings, DataSource dataSource, JpaProperties jpa) {
+    public LocalContainerEntityManagerFactoryBean entityManagerFactory(
+            ConfigurableListableBeanFactory beanFactory,
+            FhirContext fhirContext,
+            JpaStorageSettings storageSettings,
+            DataSource dataSource,
+            JpaProperties jpa) {
         LocalContainerEntityManagerFactoryBean factory =
                 HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
         factory.setPersistenceUnitName("HAPI_PU");
@@ -104,11 +108,18 @@ public class FhirServerConfig {
     }
 
     @Bean
-    public RestfulServer fhirRestfulServer(FhirContext fhirContext, IFhirSystemDao<Bundle, Meta> systemDao,
-            ResourceProviderFactory resourceProviders, IJpaSystemProvider systemProvider,
-            DatabaseBackedPagingProvider pagingProvider, JpaStorageSettings storageSettings,
-            SearchParamRegistryImpl searchParamRegistry, IValidationSupport validationSupport,
-            FhirServerProperties properties, FhirApiProperties fhirApi, SmartConfiguration smartConfiguration,
+    public RestfulServer fhirRestfulServer(
+            FhirContext fhirContext,
+            IFhirSystemDao<Bundle, Meta> systemDao,
+            ResourceProviderFactory resourceProviders,
+            IJpaSystemProvider systemProvider,
+            DatabaseBackedPagingProvider pagingProvider,
+            JpaStorageSettings storageSettings,
+            SearchParamRegistryImpl searchParamRegistry,
+            IValidationSupport validationSupport,
+            FhirServerProperties properties,
+            FhirApiProperties fhirApi,
+            SmartConfiguration smartConfiguration,
             CdsClientProperties cdsClient) {
         RestfulServer server = new RestfulServer(fhirContext) {
             @Override
@@ -127,8 +138,10 @@ public class FhirServerConfig {
         server.setDefaultResponseEncoding(EncodingEnum.JSON);
         String publicBase = publicBaseUrl(properties, cdsClient);
         // Links and Location from configuration, never from the request's Host header.
-        server.setServerAddressStrategy(publicBase != null
-                ? new HardcodedServerAddressStrategy(publicBase) : new IncomingRequestAddressStrategy());
+        server.setServerAddressStrategy(
+                publicBase != null
+                        ? new HardcodedServerAddressStrategy(publicBase)
+                        : new IncomingRequestAddressStrategy());
         // Authorisation by HAPI on its parsed request: narrowing first, then the SMART rules.
         server.registerInterceptor(new SmartSearchNarrowingInterceptor(fhirApi));
         server.registerInterceptor(new ChainedSearchGuard(fhirContext, fhirApi));
@@ -152,8 +165,8 @@ public class FhirServerConfig {
     /** Before Spring Security: an oversized or compressed body is refused before any work is done for it. */
     @Bean
     public FilterRegistrationBean<FhirBodyLimitFilter> fhirBodyLimitFilter(LimitsProperties limits) {
-        FilterRegistrationBean<FhirBodyLimitFilter> registration =
-                new FilterRegistrationBean<>(new FhirBodyLimitFilter(limits.maxBodySize().toBytes()));
+        FilterRegistrationBean<FhirBodyLimitFilter> registration = new FilterRegistrationBean<>(
+                new FhirBodyLimitFilter(limits.maxBodySize().toBytes()));
         registration.addUrlPatterns("/fhir", "/fhir/*");
         registration.setOrder(-200);
         return registration;

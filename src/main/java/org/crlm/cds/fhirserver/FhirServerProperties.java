@@ -21,5 +21,4 @@ public record FhirServerProperties(
         @DefaultValue("500") int maxPageSize,
         @DefaultValue("1000") int maxTransactionEntries,
         @DefaultValue("5") int maxIncludes,
-        String publicBaseUrl) {
-}
+        String publicBaseUrl) {}

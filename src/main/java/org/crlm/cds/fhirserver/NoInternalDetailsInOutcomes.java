@@ -33,7 +33,8 @@ public class NoInternalDetailsInOutcomes {
             return;
         }
         // An unexpected failure (5xx) says nothing of its cause: that goes to the log.
-        boolean internal = request != null && request.getUserData().get(STATUS) instanceof Integer status && status >= 500;
+        boolean internal =
+                request != null && request.getUserData().get(STATUS) instanceof Integer status && status >= 500;
         for (OperationOutcome.OperationOutcomeIssueComponent issue : r4.getIssue()) {
             String diagnostics = issue.getDiagnostics();
             if (diagnostics == null) {

@@ -20,8 +20,7 @@ import org.hl7.fhir.r4.model.DomainResource;
  */
 public final class DateShift {
 
-    private DateShift() {
-    }
+    private DateShift() {}
 
     /** Whole months from {@code writtenAsOf} to {@code today} (the written day lands at most a month before today). */
     public static int months(LocalDate writtenAsOf, LocalDate today) {
@@ -34,7 +33,9 @@ public final class DateShift {
             return resource;
         }
         if (resource instanceof Bundle bundle) {
-            bundle.getEntry().stream().filter(Bundle.BundleEntryComponent::hasResource).forEach(e -> shift(e.getResource(), months));
+            bundle.getEntry().stream()
+                    .filter(Bundle.BundleEntryComponent::hasResource)
+                    .forEach(e -> shift(e.getResource(), months));
             return resource;
         }
         FhirTerser terser = FhirContext.forR4Cached().newTerser();

@@ -19,7 +19,12 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
      * was not evaluated because the service does not apply to this call (an order hook whose
      * selected or signed orders include no liver ablation).
      */
-    public enum Status { FIRED, NOT_FIRED, FAILED, NOT_APPLICABLE }
+    public enum Status {
+        FIRED,
+        NOT_FIRED,
+        FAILED,
+        NOT_APPLICABLE
+    }
 
     /**
      * @param facts       the facts text of a fired rule; when its facts expression failed, the
@@ -28,11 +33,23 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
      * @param scopeNote   for a fired rule, how the evidence's setting relates to the planned ablation, or null
      * @param resources   for a fired rule, the FHIR resources the decision read (empty when not listed)
      */
-    public record RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
-            String libraryUrl, String libraryVersion, String scopeNote, List<ResourceRef> resources) {
+    public record RuleOutcome(
+            RuleDefinition rule,
+            Status status,
+            String facts,
+            ExpressionFailure failure,
+            String libraryUrl,
+            String libraryVersion,
+            String scopeNote,
+            List<ResourceRef> resources) {
 
-        public RuleOutcome(RuleDefinition rule, Status status, String facts, ExpressionFailure failure,
-                String libraryUrl, String libraryVersion) {
+        public RuleOutcome(
+                RuleDefinition rule,
+                Status status,
+                String facts,
+                ExpressionFailure failure,
+                String libraryUrl,
+                String libraryVersion) {
             this(rule, status, facts, failure, libraryUrl, libraryVersion, null, List.of());
         }
 

@@ -53,8 +53,13 @@ public final class DecisionEvaluator {
             if (!applies.failed() && !applies.isTrue()) {
                 List<Decision.RuleOutcome> skipped = new ArrayList<>();
                 for (RuleDefinition rule : service.rules()) {
-                    skipped.add(new Decision.RuleOutcome(rule, Decision.Status.NOT_APPLICABLE, null, null,
-                            service.applicability().libraryCanonical(), applies.libraryVersion()));
+                    skipped.add(new Decision.RuleOutcome(
+                            rule,
+                            Decision.Status.NOT_APPLICABLE,
+                            null,
+                            null,
+                            service.applicability().libraryCanonical(),
+                            applies.libraryVersion()));
                 }
                 return new Decision(service, List.copyOf(skipped));
             }
@@ -71,23 +76,36 @@ public final class DecisionEvaluator {
     }
 
     public EvaluationSession open(RuleSet rules, PatientData data, List<String> hookOrderIds) {
-        return engine.open(rules, data, hookOrderIds == null ? Map.of() : Map.of(HOOK_ORDER_IDS, List.copyOf(hookOrderIds)));
+        return engine.open(
+                rules, data, hookOrderIds == null ? Map.of() : Map.of(HOOK_ORDER_IDS, List.copyOf(hookOrderIds)));
     }
 
     private static Decision.RuleOutcome apply(EvaluationSession session, RuleDefinition rule) {
         if (rule.condition() == null) {
             // A condition that is not CQL cannot be evaluated here: a failed rule, never a silent one.
-            return new Decision.RuleOutcome(rule, Decision.Status.FAILED, null, new ExpressionFailure(null, null, null, null,
-                    "NoCqlCondition", "Rule " + rule.ruleId() + " has no CQL applicability condition"), null, null);
+            return new Decision.RuleOutcome(
+                    rule,
+                    Decision.Status.FAILED,
+                    null,
+                    new ExpressionFailure(
+                            null,
+                            null,
+                            null,
+                            null,
+                            "NoCqlCondition",
+                            "Rule " + rule.ruleId() + " has no CQL applicability condition"),
+                    null,
+                    null);
         }
         ExpressionResult applies = session.evaluate(rule.condition());
         String library = rule.condition().libraryCanonical();
         if (applies.failed()) {
-            return new Decision.RuleOutcome(rule, Decision.Status.FAILED, null, applies.failure(), library,
-                    applies.libraryVersion());
+            return new Decision.RuleOutcome(
+                    rule, Decision.Status.FAILED, null, applies.failure(), library, applies.libraryVersion());
         }
         if (!applies.isTrue()) {
-            return new Decision.RuleOutcome(rule, Decision.Status.NOT_FIRED, null, null, library, applies.libraryVersion());
+            return new Decision.RuleOutcome(
+                    rule, Decision.Status.NOT_FIRED, null, null, library, applies.libraryVersion());
         }
         String facts = null;
         ExpressionFailure factsFailure = null;
@@ -118,8 +136,15 @@ public final class DecisionEvaluator {
                 resources = resourceRefs(read.value());
             }
         }
-        return new Decision.RuleOutcome(rule, Decision.Status.FIRED, facts, factsFailure, library, applies.libraryVersion(),
-                scopeNote, resources);
+        return new Decision.RuleOutcome(
+                rule,
+                Decision.Status.FIRED,
+                facts,
+                factsFailure,
+                library,
+                applies.libraryVersion(),
+                scopeNote,
+                resources);
     }
 
     /** CQL tuples {type, id, version} → references, each once, in order. */
@@ -132,7 +157,8 @@ public final class DecisionEvaluator {
                     Object id = tuple.getElements().get("id");
                     Object version = tuple.getElements().get("version");
                     if (type != null && id != null) {
-                        refs.add(new ResourceRef(type.toString(), id.toString(), version == null ? null : version.toString()));
+                        refs.add(new ResourceRef(
+                                type.toString(), id.toString(), version == null ? null : version.toString()));
                     }
                 }
             }

@@ -43,8 +43,13 @@ public class KnowledgeLoader {
     private final RuleLibraryCache ruleCache;
     private final StartupLock startupLock;
 
-    public KnowledgeLoader(KnowledgeProperties properties, RepositoryFiles files, DaoRegistry daoRegistry,
-            KnowledgeRepository repository, RuleLibraryCache ruleCache, StartupLock startupLock) {
+    public KnowledgeLoader(
+            KnowledgeProperties properties,
+            RepositoryFiles files,
+            DaoRegistry daoRegistry,
+            KnowledgeRepository repository,
+            RuleLibraryCache ruleCache,
+            StartupLock startupLock) {
         this.properties = properties;
         this.files = files;
         this.daoRegistry = daoRegistry;
@@ -60,9 +65,12 @@ public class KnowledgeLoader {
         fromFiles.addAll(files.readCqlLibraries(properties.cqlDir(), properties.canonicalBase()));
         fromFiles.addAll(files.readResources(properties.resourcesDir(), properties.loadDemoData()));
 
-        List<IBaseResource> knowledge = fromFiles.stream().map(RepositoryFiles.FileResource::resource)
-                .filter(r -> KnowledgeResources.TYPES.contains(r.fhirType())).toList();
-        RuleSet repositoryRules = compileOrFail(KnowledgeResources.of(knowledge), "the repository's cql/ and fhir-resources/");
+        List<IBaseResource> knowledge = fromFiles.stream()
+                .map(RepositoryFiles.FileResource::resource)
+                .filter(r -> KnowledgeResources.TYPES.contains(r.fhirType()))
+                .toList();
+        RuleSet repositoryRules =
+                compileOrFail(KnowledgeResources.of(knowledge), "the repository's cql/ and fhir-resources/");
         attachElm(knowledge, repositoryRules);
 
         try {
@@ -72,8 +80,12 @@ public class KnowledgeLoader {
             if (!inService.ok()) {
                 throw new IllegalStateException("The stored rules do not compile: " + describe(inService.problems()));
             }
-            log.info("Loaded {} knowledge resources ({} sent; the server stores only what changed) and {} demo resources in {} ms", knowledge.size(),
-                    written, demo, (System.nanoTime() - started) / 1_000_000);
+            log.info(
+                    "Loaded {} knowledge resources ({} sent; the server stores only what changed) and {} demo resources in {} ms",
+                    knowledge.size(),
+                    written,
+                    demo,
+                    (System.nanoTime() - started) / 1_000_000);
             return inService.ruleSet().orElseThrow();
         } finally {
             startupLock.release();
@@ -84,7 +96,8 @@ public class KnowledgeLoader {
         RuleSetBuilder.Result result = ruleCache.validate(knowledge);
         result.warnings().forEach(w -> log.warn("CQL warning: {}", w));
         if (!result.ok()) {
-            throw new IllegalStateException("Cannot start: " + what + " do not compile: " + describe(result.problems()));
+            throw new IllegalStateException(
+                    "Cannot start: " + what + " do not compile: " + describe(result.problems()));
         }
         return result.ruleSet().orElseThrow();
     }
@@ -97,10 +110,14 @@ public class KnowledgeLoader {
     private static void attachElm(List<IBaseResource> knowledge, RuleSet rules) {
         for (IBaseResource r : knowledge) {
             if (r instanceof Library library) {
-                rules.library(library.getUrl() + "|" + library.getVersion()).map(RuleLibrary::elmJson).ifPresent(elm -> {
-                    library.getContent().removeIf(c -> "application/elm+json".equals(c.getContentType()));
-                    library.addContent().setContentType("application/elm+json").setData(elm.getBytes(StandardCharsets.UTF_8));
-                });
+                rules.library(library.getUrl() + "|" + library.getVersion())
+                        .map(RuleLibrary::elmJson)
+                        .ifPresent(elm -> {
+                            library.getContent().removeIf(c -> "application/elm+json".equals(c.getContentType()));
+                            library.addContent()
+                                    .setContentType("application/elm+json")
+                                    .setData(elm.getBytes(StandardCharsets.UTF_8));
+                        });
             }
         }
     }
@@ -124,7 +141,8 @@ public class KnowledgeLoader {
         int months = DateShift.months(properties.demoDataWrittenAsOf(), java.time.LocalDate.now());
         for (RepositoryFiles.FileResource f : fromFiles) {
             if (!KnowledgeResources.TYPES.contains(f.resource().fhirType())) {
-                addPut(byFile.computeIfAbsent(f.file(), p -> new Bundle().setType(Bundle.BundleType.TRANSACTION)),
+                addPut(
+                        byFile.computeIfAbsent(f.file(), p -> new Bundle().setType(Bundle.BundleType.TRANSACTION)),
                         DateShift.shift(f.resource(), months));
             }
         }
@@ -133,7 +151,8 @@ public class KnowledgeLoader {
             try {
                 daoRegistry.getSystemDao().transaction(TrustedLoad.request(), e.getValue());
             } catch (RuntimeException ex) {
-                throw new MalformedResourceFileException(e.getKey(), "the FHIR server refused it: " + ex.getMessage(), ex);
+                throw new MalformedResourceFileException(
+                        e.getKey(), "the FHIR server refused it: " + ex.getMessage(), ex);
             }
             count += e.getValue().getEntry().size();
         }
@@ -142,9 +161,13 @@ public class KnowledgeLoader {
 
     private static void addPut(Bundle transaction, IBaseResource resource) {
         String ref = resource.fhirType() + "/" + resource.getIdElement().getIdPart();
-        transaction.addEntry().setResource((org.hl7.fhir.r4.model.Resource) resource)
+        transaction
+                .addEntry()
+                .setResource((org.hl7.fhir.r4.model.Resource) resource)
                 .setFullUrl(ref)
-                .getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl(ref);
     }
 
     /**
@@ -167,20 +190,34 @@ public class KnowledgeLoader {
             String ref = fromFile.fhirType() + "/" + fromFile.getIdElement().getIdPart();
             int order = Versions.compare(db.getVersion(), file.getVersion());
             if (order > 0) {
-                log.warn("{}: keeping version {} from the database (published by {}), newer than the repository's {}; "
-                        + "export it to the repository", ref, db.getVersion(), publisher(db), file.getVersion());
+                log.warn(
+                        "{}: keeping version {} from the database (published by {}), newer than the repository's {}; "
+                                + "export it to the repository",
+                        ref,
+                        db.getVersion(),
+                        publisher(db),
+                        file.getVersion());
                 return true;
             }
             String publishedBy = PublicationStamp.publishedBy(db);
-            if (order == 0 && publishedBy != null && !PublicationStamp.content(db).equals(PublicationStamp.content(file))) {
-                log.warn("{}: keeping version {} published by {} over FHIR; the repository file of the same version "
-                        + "differs and is not loaded; export the published state to the repository", ref, db.getVersion(),
+            if (order == 0
+                    && publishedBy != null
+                    && !PublicationStamp.content(db).equals(PublicationStamp.content(file))) {
+                log.warn(
+                        "{}: keeping version {} published by {} over FHIR; the repository file of the same version "
+                                + "differs and is not loaded; export the published state to the repository",
+                        ref,
+                        db.getVersion(),
                         publishedBy);
                 return true;
             }
             if (order < 0 && publishedBy != null) {
-                log.info("{}: the repository's version {} replaces version {} published by {}", ref, file.getVersion(),
-                        db.getVersion(), publishedBy);
+                log.info(
+                        "{}: the repository's version {} replaces version {} published by {}",
+                        ref,
+                        file.getVersion(),
+                        db.getVersion(),
+                        publishedBy);
             }
         } catch (ResourceNotFoundException | ResourceGoneException e) {
             return false;

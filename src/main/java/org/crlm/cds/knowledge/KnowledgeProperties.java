@@ -30,6 +30,5 @@ public record KnowledgeProperties(
     /** The day the demo patients in fhir-resources/demo are written as of. */
     public static final String DEMO_DATA_WRITTEN_AS_OF = "2025-03-05";
 
-
     public static final String DEMO_FOLDER = "demo";
 }

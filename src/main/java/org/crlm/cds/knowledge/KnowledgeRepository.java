@@ -23,7 +23,8 @@ public class KnowledgeRepository {
     public KnowledgeResources load() {
         List<IBaseResource> all = new ArrayList<>();
         for (String type : KnowledgeResources.TYPES) {
-            IBundleProvider found = daoRegistry.getResourceDao(type)
+            IBundleProvider found = daoRegistry
+                    .getResourceDao(type)
                     .search(SearchParameterMap.newSynchronous(), new SystemRequestDetails());
             all.addAll(found.getAllResources());
         }

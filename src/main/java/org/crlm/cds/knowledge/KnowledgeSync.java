@@ -43,8 +43,11 @@ public class KnowledgeSync implements IResourceChangeListener, DisposableBean {
         return t;
     });
 
-    public KnowledgeSync(IResourceChangeListenerRegistry registry, KnowledgeRepository repository,
-            RuleLibraryCache ruleCache, KnowledgeProperties properties) {
+    public KnowledgeSync(
+            IResourceChangeListenerRegistry registry,
+            KnowledgeRepository repository,
+            RuleLibraryCache ruleCache,
+            KnowledgeProperties properties) {
         this.registry = registry;
         this.repository = repository;
         this.ruleCache = ruleCache;
@@ -64,7 +67,8 @@ public class KnowledgeSync implements IResourceChangeListener, DisposableBean {
         }
         changed.set(false);
         timer.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.MILLISECONDS);
-        log.info("Watching {} for rules published through other nodes, every {} ms", KnowledgeResources.TYPES, interval);
+        log.info(
+                "Watching {} for rules published through other nodes, every {} ms", KnowledgeResources.TYPES, interval);
     }
 
     private void poll() {

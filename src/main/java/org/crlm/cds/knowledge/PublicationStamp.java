@@ -16,10 +16,10 @@ public final class PublicationStamp {
     /** Who published this version (the token's subject, or the tool that published it). */
     public static final String PUBLISHED_BY = "http://crlm-cds.org/fhir/StructureDefinition/published-by";
     /** A scenario's new expected rules, carried by the write that changes them (removed before storing). */
-    public static final String SCENARIO_EXPECTATION = "http://crlm-cds.org/fhir/StructureDefinition/scenario-expectation";
+    public static final String SCENARIO_EXPECTATION =
+            "http://crlm-cds.org/fhir/StructureDefinition/scenario-expectation";
 
-    private PublicationStamp() {
-    }
+    private PublicationStamp() {}
 
     public static String publishedBy(IBaseResource resource) {
         if (resource instanceof DomainResource domain && domain.hasExtension(PUBLISHED_BY)) {
@@ -35,7 +35,8 @@ public final class PublicationStamp {
         copy.setIdElement(null);
         if (copy instanceof DomainResource domain) {
             domain.setText(null);
-            domain.getExtension().removeIf(e -> PUBLISHED_BY.equals(e.getUrl()) || SCENARIO_EXPECTATION.equals(e.getUrl()));
+            domain.getExtension()
+                    .removeIf(e -> PUBLISHED_BY.equals(e.getUrl()) || SCENARIO_EXPECTATION.equals(e.getUrl()));
         }
         if (copy instanceof Library library) {
             library.getContent().removeIf(c -> "application/elm+json".equals(c.getContentType()));

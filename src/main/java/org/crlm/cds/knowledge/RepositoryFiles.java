@@ -35,8 +35,7 @@ public final class RepositoryFiles {
     }
 
     /** A resource read from a file, with the file it came from. */
-    public record FileResource(Path file, IBaseResource resource) {
-    }
+    public record FileResource(Path file, IBaseResource resource) {}
 
     /** Every resource under {@code dir}, Bundles unpacked; the demo folder only when asked. */
     public List<FileResource> readResources(Path dir, boolean includeDemo) {
@@ -48,7 +47,8 @@ public final class RepositoryFiles {
             }
             for (IBaseResource r : unpack(parse(file))) {
                 if (r.getIdElement().getIdPart() == null) {
-                    throw new MalformedResourceFileException(file, r.fhirType() + " without an id (ids make loading idempotent)", null);
+                    throw new MalformedResourceFileException(
+                            file, r.fhirType() + " without an id (ids make loading idempotent)", null);
                 }
                 result.add(new FileResource(file, r));
             }
@@ -63,10 +63,12 @@ public final class RepositoryFiles {
             throw new MalformedResourceFileException(dir, "the CQL folder does not exist", null);
         }
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".cql")).sorted().toList()) {
+            for (Path file :
+                    files.filter(f -> f.toString().endsWith(".cql")).sorted().toList()) {
                 String text = Files.readString(file, StandardCharsets.UTF_8);
-                CqlSource source = CqlSource.of(text, file.toString()).orElseThrow(() ->
-                        new MalformedResourceFileException(file, "no 'library Name version' header", null));
+                CqlSource source = CqlSource.of(text, file.toString())
+                        .orElseThrow(() ->
+                                new MalformedResourceFileException(file, "no 'library Name version' header", null));
                 if (source.version() == null) {
                     throw new MalformedResourceFileException(file, "the library header has no version", null);
                 }
@@ -83,8 +85,10 @@ public final class RepositoryFiles {
     public KnowledgeResources knowledge(Path cqlDir, Path resourceDir, String canonicalBase) {
         List<IBaseResource> knowledge = new ArrayList<>();
         readCqlLibraries(cqlDir, canonicalBase).forEach(f -> knowledge.add(f.resource()));
-        readResources(resourceDir, false).stream().map(FileResource::resource)
-                .filter(r -> KnowledgeResources.TYPES.contains(r.fhirType())).forEach(knowledge::add);
+        readResources(resourceDir, false).stream()
+                .map(FileResource::resource)
+                .filter(r -> KnowledgeResources.TYPES.contains(r.fhirType()))
+                .forEach(knowledge::add);
         return KnowledgeResources.of(knowledge);
     }
 
@@ -96,8 +100,9 @@ public final class RepositoryFiles {
         library.setVersion(source.version());
         library.setTitle(source.name());
         library.setStatus(PublicationStatus.ACTIVE);
-        library.setType(new CodeableConcept().addCoding(
-                new Coding("http://terminology.hl7.org/CodeSystem/library-type", "logic-library", "Logic Library")));
+        library.setType(new CodeableConcept()
+                .addCoding(new Coding(
+                        "http://terminology.hl7.org/CodeSystem/library-type", "logic-library", "Logic Library")));
         library.addContent().setContentType("text/cql").setData(source.text().getBytes(StandardCharsets.UTF_8));
         return library;
     }
@@ -127,7 +132,9 @@ public final class RepositoryFiles {
             throw new MalformedResourceFileException(dir, "the resources folder does not exist", null);
         }
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(f -> f.toString().endsWith(".json") && Files.isRegularFile(f)).sorted().toList();
+            return files.filter(f -> f.toString().endsWith(".json") && Files.isRegularFile(f))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -28,7 +28,8 @@ public class RepositoryFilesCheck implements BeanFactoryPostProcessor, Environme
         Binder binder = Binder.get(environment);
         Path cql = binder.bind("crlm.knowledge.cql-dir", Path.class).orElse(Path.of("cql"));
         Path resources = binder.bind("crlm.knowledge.resources-dir", Path.class).orElse(Path.of("fhir-resources"));
-        boolean demo = binder.bind("crlm.knowledge.load-demo-data", Boolean.class).orElse(true);
+        boolean demo =
+                binder.bind("crlm.knowledge.load-demo-data", Boolean.class).orElse(true);
         RepositoryFiles files = new RepositoryFiles(FhirContext.forR4Cached());
         files.readCqlLibraries(cql, "http://crlm-cds.org/fhir");
         files.readResources(resources, demo);

@@ -7,5 +7,4 @@ package org.crlm.cds.knowledge;
  *                one, as for a draft order in the hook's context
  */
 @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-public record ResourceRef(String type, String id, String version) {
-}
+public record ResourceRef(String type, String id, String version) {}

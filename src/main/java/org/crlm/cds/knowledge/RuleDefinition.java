@@ -36,5 +36,6 @@ public record RuleDefinition(
         List<Coding> overrideReasons,
         ExpressionRef resources) {
 
-    public static final String OVERRIDE_REASON_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/override-reason";
+    public static final String OVERRIDE_REASON_EXTENSION =
+            "http://crlm-cds.org/fhir/StructureDefinition/override-reason";
 }

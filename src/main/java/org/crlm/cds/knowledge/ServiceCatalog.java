@@ -28,8 +28,7 @@ public class ServiceCatalog {
     public static final String PREFETCH_EXTENSION = "http://crlm-cds.org/fhir/StructureDefinition/cds-hooks-prefetch";
     public static final String RULE_CODE_SYSTEM = "http://crlm-cds.org/fhir/CodeSystem/crlm-rule";
 
-    private record Snapshot(long generation, Map<String, ServiceDefinition> services) {
-    }
+    private record Snapshot(long generation, Map<String, ServiceDefinition> services) {}
 
     private volatile Snapshot snapshot = new Snapshot(-1, Map.of());
 
@@ -68,16 +67,26 @@ public class ServiceCatalog {
                 for (PlanDefinitionActionComponent child : top.getAction()) {
                     collectRules(child, plan, rules, ruleActions);
                 }
-                String defaultLibrary = plan.hasLibrary() ? plan.getLibrary().get(0).getValue() : null;
+                String defaultLibrary =
+                        plan.hasLibrary() ? plan.getLibrary().get(0).getValue() : null;
                 ExpressionRef applicability = null;
                 for (PlanDefinition.PlanDefinitionActionConditionComponent c : top.getCondition()) {
                     if (c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY) {
                         applicability = ref(c.getExpression(), defaultLibrary);
                     }
                 }
-                services.put(id, new ServiceDefinition(id, hook.get(), plan.getTitle(), plan.getDescription(),
-                        plan.getUsage(), prefetch(plan), plan.getUrl() + "|" + plan.getVersion(), List.copyOf(ruleActions),
-                        applicability));
+                services.put(
+                        id,
+                        new ServiceDefinition(
+                                id,
+                                hook.get(),
+                                plan.getTitle(),
+                                plan.getDescription(),
+                                plan.getUsage(),
+                                prefetch(plan),
+                                plan.getUrl() + "|" + plan.getVersion(),
+                                List.copyOf(ruleActions),
+                                applicability));
             }
         }
         return services;
@@ -105,10 +114,11 @@ public class ServiceCatalog {
     }
 
     /** A sub-action is a rule when it has a condition; definitionCanonical to a PlanDefinition brings that plan's rules in. */
-    private static void collectRules(PlanDefinitionActionComponent action, PlanDefinition owner, RuleSet rules,
-            List<RuleDefinition> into) {
+    private static void collectRules(
+            PlanDefinitionActionComponent action, PlanDefinition owner, RuleSet rules, List<RuleDefinition> into) {
         if (action.hasDefinitionCanonicalType() && !action.hasCondition()) {
-            Optional<PlanDefinition> target = rules.planDefinition(action.getDefinitionCanonicalType().getValue());
+            Optional<PlanDefinition> target =
+                    rules.planDefinition(action.getDefinitionCanonicalType().getValue());
             if (target.isPresent()) {
                 for (PlanDefinitionActionComponent ruleAction : target.get().getAction()) {
                     collectRules(ruleAction, target.get(), rules, into);
@@ -126,8 +136,10 @@ public class ServiceCatalog {
 
     private static RuleDefinition toRule(PlanDefinitionActionComponent action, PlanDefinition owner) {
         String defaultLibrary = owner.hasLibrary() ? owner.getLibrary().get(0).getValue() : null;
-        Coding ruleCode = action.getCode().stream().flatMap(c -> c.getCoding().stream())
-                .filter(c -> RULE_CODE_SYSTEM.equals(c.getSystem())).findFirst()
+        Coding ruleCode = action.getCode().stream()
+                .flatMap(c -> c.getCoding().stream())
+                .filter(c -> RULE_CODE_SYSTEM.equals(c.getSystem()))
+                .findFirst()
                 .orElseGet(() -> new Coding(RULE_CODE_SYSTEM, action.getId(), action.getTitle()));
         ExpressionRef condition = null;
         for (PlanDefinition.PlanDefinitionActionConditionComponent c : action.getCondition()) {
@@ -147,11 +159,26 @@ public class ServiceCatalog {
                 resources = ref(dv.getExpression(), defaultLibrary);
             }
         }
-        String activity = action.hasDefinitionCanonicalType() ? action.getDefinitionCanonicalType().getValue() : null;
+        String activity = action.hasDefinitionCanonicalType()
+                ? action.getDefinitionCanonicalType().getValue()
+                : null;
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
-        return new RuleDefinition(ruleCode.getCode(), ruleCode.getSystem(), ruleCode.getDisplay(), action.getTitle(),
-                action.getDescription(), priority, action.getDocumentation(), condition, facts, activity,
-                owner.getUrl() + "|" + owner.getVersion(), evidenceParagraphs(action), scopeNote, overrideReasons(action), resources);
+        return new RuleDefinition(
+                ruleCode.getCode(),
+                ruleCode.getSystem(),
+                ruleCode.getDisplay(),
+                action.getTitle(),
+                action.getDescription(),
+                priority,
+                action.getDocumentation(),
+                condition,
+                facts,
+                activity,
+                owner.getUrl() + "|" + owner.getVersion(),
+                evidenceParagraphs(action),
+                scopeNote,
+                overrideReasons(action),
+                resources);
     }
 
     private static List<Coding> overrideReasons(PlanDefinitionActionComponent action) {
@@ -164,8 +191,12 @@ public class ServiceCatalog {
     private static List<EvidenceParagraph> evidenceParagraphs(PlanDefinitionActionComponent action) {
         List<EvidenceParagraph> paragraphs = new ArrayList<>();
         for (Extension ext : action.getExtensionsByUrl(EvidenceParagraph.EXTENSION)) {
-            paragraphs.add(new EvidenceParagraph(part(ext, "key"), part(ext, "source"), part(ext, "endpoint"),
-                    part(ext, "title"), part(ext, "text")));
+            paragraphs.add(new EvidenceParagraph(
+                    part(ext, "key"),
+                    part(ext, "source"),
+                    part(ext, "endpoint"),
+                    part(ext, "title"),
+                    part(ext, "text")));
         }
         return List.copyOf(paragraphs);
     }
@@ -179,7 +210,7 @@ public class ServiceCatalog {
         if (expression == null || !RuleSetBuilder.CQL_IDENTIFIER.contains(expression.getLanguage())) {
             return null;
         }
-        return new ExpressionRef(expression.hasReference() ? expression.getReference() : defaultLibrary,
-                expression.getExpression());
+        return new ExpressionRef(
+                expression.hasReference() ? expression.getReference() : defaultLibrary, expression.getExpression());
     }
 }

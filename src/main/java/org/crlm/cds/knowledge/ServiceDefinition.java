@@ -20,5 +20,4 @@ public record ServiceDefinition(
         Map<String, String> prefetch,
         String planDefinition,
         List<RuleDefinition> rules,
-        org.crlm.cds.rules.ExpressionRef applicability) {
-}
+        org.crlm.cds.rules.ExpressionRef applicability) {}

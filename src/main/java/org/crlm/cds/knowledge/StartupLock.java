@@ -29,7 +29,10 @@ public final class StartupLock implements DisposableBean {
 
     public StartupLock(DataSource dataSource) throws SQLException {
         Connection c = dataSource.getConnection();
-        if (!c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
+        if (!c.getMetaData()
+                .getDatabaseProductName()
+                .toLowerCase(java.util.Locale.ROOT)
+                .contains("postgres")) {
             c.close();
             return;
         }
@@ -84,9 +87,12 @@ public final class StartupLock implements DisposableBean {
                 if (beanFactory.containsBeanDefinition(name)) {
                     BeanDefinition definition = beanFactory.getBeanDefinition(name);
                     String[] existing = definition.getDependsOn();
-                    String[] dependsOn = existing == null ? new String[] {"startupLock"}
-                            : java.util.stream.Stream.concat(java.util.Arrays.stream(existing),
-                                    java.util.stream.Stream.of("startupLock")).toArray(String[]::new);
+                    String[] dependsOn = existing == null
+                            ? new String[] {"startupLock"}
+                            : java.util.stream.Stream.concat(
+                                            java.util.Arrays.stream(existing),
+                                            java.util.stream.Stream.of("startupLock"))
+                                    .toArray(String[]::new);
                     definition.setDependsOn(dependsOn);
                 }
             }

@@ -11,8 +11,7 @@ public final class TrustedLoad {
 
     private static final String KEY = TrustedLoad.class.getName();
 
-    private TrustedLoad() {
-    }
+    private TrustedLoad() {}
 
     public static SystemRequestDetails request() {
         SystemRequestDetails details = new SystemRequestDetails();

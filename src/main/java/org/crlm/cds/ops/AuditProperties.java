@@ -10,5 +10,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retention how long decisions are kept before they are deleted
  */
 @ConfigurationProperties("crlm.audit")
-public record AuditProperties(@DefaultValue("365d") Duration retention) {
-}
+public record AuditProperties(@DefaultValue("365d") Duration retention) {}

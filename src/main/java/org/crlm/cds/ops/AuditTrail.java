@@ -42,25 +42,39 @@ public class AuditTrail {
     }
 
     private void write(List<HookCompletedEvent> events) {
-        jdbc.batchUpdate("insert into cds_audit_event (occurred_at, service_id, hook, hook_instance, patient_id, rules_fired,"
-                + " library_versions, client_issuer, correlation_id, http_status, duration_ms, resources_read, data_sources)"
-                + " values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                events, events.size(), (ps, e) -> {
+        jdbc.batchUpdate(
+                "insert into cds_audit_event (occurred_at, service_id, hook, hook_instance, patient_id, rules_fired,"
+                        + " library_versions, client_issuer, correlation_id, http_status, duration_ms, resources_read, data_sources)"
+                        + " values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                events,
+                events.size(),
+                (ps, e) -> {
                     ps.setTimestamp(1, Timestamp.from(e.at()));
                     ps.setString(2, cut(e.serviceId(), 100));
                     ps.setString(3, cut(e.hook(), 50));
                     ps.setString(4, cut(e.hookInstance(), 100));
                     ps.setString(5, cut(e.patientId(), 64));
-                    ps.setString(6, cut(e.cards().stream().map(IssuedCard::ruleId).collect(Collectors.joining(",")), 200));
-                    ps.setString(7, cut(e.libraryVersions().entrySet().stream().map(Map.Entry::toString)
-                            .collect(Collectors.joining(",")), 500));
+                    ps.setString(
+                            6, cut(e.cards().stream().map(IssuedCard::ruleId).collect(Collectors.joining(",")), 200));
+                    ps.setString(
+                            7,
+                            cut(
+                                    e.libraryVersions().entrySet().stream()
+                                            .map(Map.Entry::toString)
+                                            .collect(Collectors.joining(",")),
+                                    500));
                     ps.setString(8, cut(e.clientIssuer(), 500));
                     ps.setString(9, cut(e.correlationId(), 64));
                     ps.setInt(10, e.httpStatus());
                     ps.setInt(11, (int) Math.min(Integer.MAX_VALUE, e.durationNanos() / 1_000_000));
                     ps.setString(12, resourcesRead(e.resourcesRead()));
-                    ps.setString(13, cut(e.dataSources().entrySet().stream().map(Map.Entry::toString)
-                            .collect(Collectors.joining(",")), 1000));
+                    ps.setString(
+                            13,
+                            cut(
+                                    e.dataSources().entrySet().stream()
+                                            .map(Map.Entry::toString)
+                                            .collect(Collectors.joining(",")),
+                                    1000));
                 });
     }
 
@@ -83,8 +97,8 @@ public class AuditTrail {
 
     @Scheduled(fixedDelayString = "PT1H", initialDelayString = "PT1M")
     public void applyRetention() {
-        jdbc.update("delete from cds_audit_event where occurred_at < ?",
+        jdbc.update(
+                "delete from cds_audit_event where occurred_at < ?",
                 Timestamp.from(Instant.now().minus(properties.retention())));
     }
-
 }

@@ -42,7 +42,8 @@ public class CdsCallLog extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String uri = request.getRequestURI();
-        return "OPTIONS".equals(request.getMethod()) || !(uri.equals("/cds-services") || uri.startsWith("/cds-services/"));
+        return "OPTIONS".equals(request.getMethod())
+                || !(uri.equals("/cds-services") || uri.startsWith("/cds-services/"));
     }
 
     @Override
@@ -56,9 +57,15 @@ public class CdsCallLog extends OncePerRequestFilter {
             Object reason = request.getAttribute(RequestAttributes.REFUSAL_REASON);
             Object rules = request.getAttribute(RequestAttributes.RULE_IDS);
             String[] call = call(request);
-            log.info("CDS call: correlationId={} call={} service={} status={} durationMs={} rules={} reason={}",
-                    MDC.get(RequestAttributes.CORRELATION_ID), call[0], call[1], status, (System.nanoTime() - started) / 1_000_000,
-                    rules == null ? "-" : rules, reason != null ? reason : status >= 400 ? "http-" + status : "-");
+            log.info(
+                    "CDS call: correlationId={} call={} service={} status={} durationMs={} rules={} reason={}",
+                    MDC.get(RequestAttributes.CORRELATION_ID),
+                    call[0],
+                    call[1],
+                    status,
+                    (System.nanoTime() - started) / 1_000_000,
+                    rules == null ? "-" : rules,
+                    reason != null ? reason : status >= 400 ? "http-" + status : "-");
         }
     }
 
@@ -98,7 +105,8 @@ public class CdsCallLog extends OncePerRequestFilter {
         if (attributes == null || event.ruleId() == null) {
             return;
         }
-        Object before = attributes.getAttribute(RequestAttributes.RULE_IDS, org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
+        Object before = attributes.getAttribute(
+                RequestAttributes.RULE_IDS, org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
         Set<String> rules = new LinkedHashSet<>();
         if (before instanceof String s && !s.equals("none")) {
             rules.addAll(List.of(s.split(",")));
@@ -110,7 +118,10 @@ public class CdsCallLog extends OncePerRequestFilter {
     private static void setRules(String rules) {
         var attributes = RequestContextHolder.getRequestAttributes();
         if (attributes != null) {
-            attributes.setAttribute(RequestAttributes.RULE_IDS, rules, org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
+            attributes.setAttribute(
+                    RequestAttributes.RULE_IDS,
+                    rules,
+                    org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
         }
     }
 }

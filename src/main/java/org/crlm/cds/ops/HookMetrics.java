@@ -25,7 +25,8 @@ public class HookMetrics {
     public HookMetrics(MeterRegistry meters, CqlLibraryCompiler compiler) {
         this.meters = meters;
         FunctionCounter.builder("cql.translations", compiler, CqlLibraryCompiler::translations)
-                .description("CQL libraries translated to ELM since start").register(meters);
+                .description("CQL libraries translated to ELM since start")
+                .register(meters);
     }
 
     @EventListener
@@ -40,21 +41,31 @@ public class HookMetrics {
                 .register(meters)
                 .record(Duration.ofNanos(event.durationNanos()));
         for (IssuedCard card : event.cards()) {
-            meters.counter("cds.cards", "service", event.serviceId(), "rule", card.ruleId(), "indicator", card.indicator())
+            meters.counter(
+                            "cds.cards",
+                            "service",
+                            event.serviceId(),
+                            "rule",
+                            card.ruleId(),
+                            "indicator",
+                            card.indicator())
                     .increment();
         }
-        for (Map.Entry<String, PatientRecord.Source> source : event.dataSources().entrySet()) {
+        for (Map.Entry<String, PatientRecord.Source> source :
+                event.dataSources().entrySet()) {
             switch (source.getValue()) {
                 case FHIR_SERVER -> {
-                    meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
-                    meters.counter("cds.outbound.fetches", "key", source.getKey()).increment();
+                    meters.counter("cds.prefetch.misses", "key", source.getKey())
+                            .increment();
+                    meters.counter("cds.outbound.fetches", "key", source.getKey())
+                            .increment();
                 }
                 case LOCAL_STORE -> {
-                    meters.counter("cds.prefetch.misses", "key", source.getKey()).increment();
+                    meters.counter("cds.prefetch.misses", "key", source.getKey())
+                            .increment();
                     meters.counter("cds.local.fetches", "key", source.getKey()).increment();
                 }
-                default -> {
-                }
+                default -> {}
             }
         }
     }

@@ -9,8 +9,7 @@ public final class LogSafe {
 
     static final int MAX_LENGTH = 200;
 
-    private LogSafe() {
-    }
+    private LogSafe() {}
 
     public static String of(Object value) {
         if (value == null) {
@@ -20,7 +19,10 @@ public final class LogSafe {
         StringBuilder clean = new StringBuilder(Math.min(text.length(), MAX_LENGTH + 3));
         for (int i = 0; i < text.length() && clean.length() < MAX_LENGTH; i++) {
             char c = text.charAt(i);
-            if (!Character.isISOControl(c) && c != '\u2028' && c != '\u2029' && Character.getType(c) != Character.FORMAT) {
+            if (!Character.isISOControl(c)
+                    && c != '\u2028'
+                    && c != '\u2029'
+                    && Character.getType(c) != Character.FORMAT) {
                 clean.append(c);
             }
         }

@@ -1,19 +1,12 @@
 package org.crlm.cds.ops;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.crlm.cds.cdshooks.HookOutcome;
-import org.crlm.cds.cdshooks.SyntheticHookRequest;
-import org.crlm.cds.cdshooks.HookRequestParser;
 import org.crlm.cds.cdshooks.HookService;
+import org.crlm.cds.cdshooks.SyntheticHookRequest;
 import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.RuleLibraryCache;
@@ -41,8 +34,7 @@ public class RulesReadiness implements HealthIndicator {
     private final ServiceCatalog catalog;
     private volatile State state = new State(-1, false, List.of("no rules in service yet"));
 
-    private record State(long generation, boolean evaluable, List<String> problems) {
-    }
+    private record State(long generation, boolean evaluable, List<String> problems) {}
 
     public RulesReadiness(HookService hooks, ServiceCatalog catalog, RuleLibraryCache ruleCache, MeterRegistry meters) {
         this.hooks = hooks;
@@ -72,9 +64,14 @@ public class RulesReadiness implements HealthIndicator {
         }
         state = new State(rules.generation(), problems.isEmpty(), List.copyOf(problems));
         if (problems.isEmpty()) {
-            log.info("Rules generation {}: every service evaluates the synthetic patient; readiness UP", rules.generation());
+            log.info(
+                    "Rules generation {}: every service evaluates the synthetic patient; readiness UP",
+                    rules.generation());
         } else {
-            log.error("Rules generation {} cannot evaluate; readiness DOWN: {}", rules.generation(), String.join("; ", problems));
+            log.error(
+                    "Rules generation {} cannot evaluate; readiness DOWN: {}",
+                    rules.generation(),
+                    String.join("; ", problems));
         }
     }
 
@@ -82,6 +79,8 @@ public class RulesReadiness implements HealthIndicator {
     public Health health() {
         State current = state;
         Health.Builder health = current.evaluable() ? Health.up() : Health.down();
-        return health.withDetail("generation", current.generation()).withDetail("problems", current.problems()).build();
+        return health.withDetail("generation", current.generation())
+                .withDetail("problems", current.problems())
+                .build();
     }
 }

@@ -7,9 +7,7 @@ import org.hl7.elm.r1.VersionedIdentifier;
 
 /** What translating a set of CQL libraries together produced. */
 public record CompilationResult(
-        List<CqlMessage> errors,
-        List<CqlMessage> warnings,
-        Map<VersionedIdentifier, CompiledLibrary> libraries) {
+        List<CqlMessage> errors, List<CqlMessage> warnings, Map<VersionedIdentifier, CompiledLibrary> libraries) {
 
     public boolean ok() {
         return errors.isEmpty();

@@ -38,8 +38,8 @@ import org.hl7.elm.r1.VersionedIdentifier;
  */
 public final class CqlLibraryCompiler {
 
-    private static final Pattern INCLUDE = Pattern.compile(
-            "^\\s*include\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_]*))", Pattern.MULTILINE);
+    private static final Pattern INCLUDE =
+            Pattern.compile("^\\s*include\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_]*))", Pattern.MULTILINE);
 
     /** Enough for every library of a few rule sets in flight (service, console drafts). */
     public static final int DEFAULT_CACHE_SIZE = 32;
@@ -56,6 +56,7 @@ public final class CqlLibraryCompiler {
      * every pause in typing, and each draft would otherwise stay here for good.
      */
     private final Cache<String, CompiledLibrary> bySourceHash;
+
     private final AtomicLong translations = new AtomicLong();
 
     public CqlLibraryCompiler() {
@@ -65,7 +66,10 @@ public final class CqlLibraryCompiler {
     /** @param cacheSize how many compiled libraries to keep for reuse */
     public CqlLibraryCompiler(int cacheSize) {
         // Evictions run on the calling thread, so the bound holds when compile returns.
-        this.bySourceHash = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
+        this.bySourceHash = Caffeine.newBuilder()
+                .maximumSize(cacheSize)
+                .executor(Runnable::run)
+                .build();
     }
 
     public static CqlCompilerOptions options() {
@@ -107,7 +111,11 @@ public final class CqlLibraryCompiler {
         Map<VersionedIdentifier, CompiledLibrary> compiled = new LinkedHashMap<>();
         for (CqlSource source : dependencyOrder(byKey.values())) {
             if (source.version() == null) {
-                errors.add(new CqlMessage(CqlMessage.Severity.ERROR, source.name(), 1, 1,
+                errors.add(new CqlMessage(
+                        CqlMessage.Severity.ERROR,
+                        source.name(),
+                        1,
+                        1,
                         "The library header needs a version: library " + source.name() + " version '1.0.0'"));
                 continue;
             }
@@ -122,7 +130,8 @@ public final class CqlLibraryCompiler {
             } catch (CqlCompilerException e) {
                 found.add(e);
             } catch (RuntimeException e) {
-                errors.add(new CqlMessage(CqlMessage.Severity.ERROR, source.name(), null, null, String.valueOf(e.getMessage())));
+                errors.add(new CqlMessage(
+                        CqlMessage.Severity.ERROR, source.name(), null, null, String.valueOf(e.getMessage())));
             }
             for (CqlCompilerException e : found) {
                 CqlMessage message = toMessage(e, source.name());
@@ -192,17 +201,19 @@ public final class CqlLibraryCompiler {
     }
 
     private static CqlMessage toMessage(CqlCompilerException e, String fallbackLibrary) {
-        CqlMessage.Severity severity = switch (e.getSeverity()) {
-            case Error -> CqlMessage.Severity.ERROR;
-            case Warning -> CqlMessage.Severity.WARNING;
-            default -> CqlMessage.Severity.INFO;
-        };
+        CqlMessage.Severity severity =
+                switch (e.getSeverity()) {
+                    case Error -> CqlMessage.Severity.ERROR;
+                    case Warning -> CqlMessage.Severity.WARNING;
+                    default -> CqlMessage.Severity.INFO;
+                };
         TrackBack where = e.getLocator();
         if (where == null) {
             return new CqlMessage(severity, fallbackLibrary, null, null, e.getMessage());
         }
         String library = where.getLibrary() != null && where.getLibrary().getId() != null
-                ? where.getLibrary().getId() : fallbackLibrary;
+                ? where.getLibrary().getId()
+                : fallbackLibrary;
         // Syntax errors carry 0-based columns, semantic errors 1-based: report 1-based always.
         int column = e.getClass().getSimpleName().contains("Syntax") ? where.getStartChar() + 1 : where.getStartChar();
         return new CqlMessage(severity, library, where.getStartLine(), Math.max(1, column), e.getMessage());
@@ -251,7 +262,10 @@ public final class CqlLibraryCompiler {
         public Source getLibrarySource(VersionedIdentifier id) {
             CqlSource source = byKey.get(id.getId() + "|" + id.getVersion());
             if (source == null && id.getVersion() == null) {
-                source = byKey.values().stream().filter(s -> s.name().equals(id.getId())).findFirst().orElse(null);
+                source = byKey.values().stream()
+                        .filter(s -> s.name().equals(id.getId()))
+                        .findFirst()
+                        .orElse(null);
             }
             if (source == null) {
                 return null;

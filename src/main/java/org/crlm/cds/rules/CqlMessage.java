@@ -8,7 +8,11 @@ package org.crlm.cds.rules;
  */
 public record CqlMessage(Severity severity, String library, Integer line, Integer column, String message) {
 
-    public enum Severity { ERROR, WARNING, INFO }
+    public enum Severity {
+        ERROR,
+        WARNING,
+        INFO
+    }
 
     @Override
     public String toString() {

@@ -22,7 +22,8 @@ public record CqlSource(String name, String version, String text, String origin)
         Matcher comments = COMMENTS.matcher(text);
         StringBuilder code = new StringBuilder();
         while (comments.find()) {
-            comments.appendReplacement(code, Matcher.quoteReplacement(comments.group().replaceAll("[^\\n]", " ")));
+            comments.appendReplacement(
+                    code, Matcher.quoteReplacement(comments.group().replaceAll("[^\\n]", " ")));
         }
         comments.appendTail(code);
         Matcher header = HEADER.matcher(code);

@@ -27,7 +27,8 @@ public final class EvaluationSession {
     private final Map<String, Object> parameters;
     private final ZonedDateTime now;
 
-    EvaluationSession(RuleSet rules, CqlEngine engine, String patientId, Map<String, Object> parameters, ZonedDateTime now) {
+    EvaluationSession(
+            RuleSet rules, CqlEngine engine, String patientId, Map<String, Object> parameters, ZonedDateTime now) {
         this.now = now;
         this.rules = rules;
         this.engine = engine;
@@ -43,15 +44,25 @@ public final class EvaluationSession {
     public ExpressionResult evaluate(ExpressionRef ref) {
         Optional<RuleLibrary> library = rules.library(ref.libraryCanonical());
         if (library.isEmpty()) {
-            return new ExpressionResult(ref, null, new ExpressionFailure(ref.libraryCanonical(), ref.name(), null, null,
-                    "UnknownLibrary", "No compiled library " + ref.libraryCanonical()), null);
+            return new ExpressionResult(
+                    ref,
+                    null,
+                    new ExpressionFailure(
+                            ref.libraryCanonical(),
+                            ref.name(),
+                            null,
+                            null,
+                            "UnknownLibrary",
+                            "No compiled library " + ref.libraryCanonical()),
+                    null);
         }
         RuleLibrary lib = library.get();
         EvaluationParams.Builder params = new EvaluationParams.Builder();
         params.setContextParameter(new Pair<>("Patient", patientId));
         params.setParameters(parameters);
         params.setEvaluationDateTime(now);
-        params.library(lib.identifier(), new EvaluationParams.LibraryParams(List.of(new EvaluationExpressionRef(ref.name()))));
+        params.library(
+                lib.identifier(), new EvaluationParams.LibraryParams(List.of(new EvaluationExpressionRef(ref.name()))));
         try {
             EvaluationResults results = engine.evaluate(params.build());
             RuntimeException error = results.getExceptionFor(lib.identifier());
@@ -88,7 +99,7 @@ public final class EvaluationSession {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return new ExpressionFailure(library, expression, line, column, root.getClass().getSimpleName(),
-                String.valueOf(e.getMessage()));
+        return new ExpressionFailure(
+                library, expression, line, column, root.getClass().getSimpleName(), String.valueOf(e.getMessage()));
     }
 }

@@ -6,6 +6,5 @@ package org.crlm.cds.rules;
  * @param message the engine's message; it may quote data values, so it is shown to
  *                informaticians in the console but never logged
  */
-public record ExpressionFailure(String library, String expression, Integer line, Integer column,
-        String errorType, String message) {
-}
+public record ExpressionFailure(
+        String library, String expression, Integer line, Integer column, String errorType, String message) {}

@@ -62,7 +62,8 @@ public record KnowledgeResources(
     /** These resources with one removed: a candidate delete. */
     public KnowledgeResources without(String type, String id) {
         List<IBaseResource> all = new ArrayList<>(all());
-        all.removeIf(r -> r.fhirType().equals(type) && id.equals(r.getIdElement().getIdPart()));
+        all.removeIf(
+                r -> r.fhirType().equals(type) && id.equals(r.getIdElement().getIdPart()));
         return of(all);
     }
 

@@ -33,8 +33,7 @@ public final class PatientData {
         for (IBaseResource r : resources) {
             String type = r.fhirType();
             String id = r.getIdElement().getIdPart();
-            byType.computeIfAbsent(type, t -> new LinkedHashMap<>())
-                    .put(id != null ? id : "#" + anonymous++, r);
+            byType.computeIfAbsent(type, t -> new LinkedHashMap<>()).put(id != null ? id : "#" + anonymous++, r);
         }
     }
 

@@ -2,11 +2,11 @@ package org.crlm.cds.rules;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Reference;
-import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.opencds.cqf.cql.engine.model.ModelResolver;
 import org.opencds.cqf.cql.engine.retrieve.RetrieveProvider;
 import org.opencds.cqf.cql.engine.runtime.Code;
@@ -31,16 +31,27 @@ final class PatientDataRetrieveProvider implements RetrieveProvider {
     }
 
     @Override
-    public Iterable<Object> retrieve(String context, String contextPath, Object contextValue, String dataType,
-            String templateId, String codePath, Iterable<Code> codes, String valueSet, String datePath,
-            String dateLowPath, String dateHighPath, Interval dateRange) {
+    public Iterable<Object> retrieve(
+            String context,
+            String contextPath,
+            Object contextValue,
+            String dataType,
+            String templateId,
+            String codePath,
+            Iterable<Code> codes,
+            String valueSet,
+            String datePath,
+            String dateLowPath,
+            String dateHighPath,
+            Interval dateRange) {
         if (dateRange != null) {
             // Only produced with the translator's date-range optimisation, which is off.
             throw new IllegalStateException("Date-filtered retrieves are not supported: " + dataType + "." + datePath);
         }
         List<Object> result = new ArrayList<>();
         for (IBaseResource resource : data.ofType(dataType)) {
-            if (inContext(resource, dataType, contextPath, contextValue) && hasCode(resource, codePath, codes, valueSet)) {
+            if (inContext(resource, dataType, contextPath, contextValue)
+                    && hasCode(resource, codePath, codes, valueSet)) {
                 result.add(resource);
             }
         }
@@ -74,15 +85,18 @@ final class PatientDataRetrieveProvider implements RetrieveProvider {
         for (Coding coding : codings) {
             if (codes != null) {
                 for (Code code : codes) {
-                    if (code.getCode() != null && code.getCode().equals(coding.getCode())
+                    if (code.getCode() != null
+                            && code.getCode().equals(coding.getCode())
                             && (code.getSystem() == null || code.getSystem().equals(coding.getSystem()))) {
                         return true;
                     }
                 }
             }
-            if (valueSet != null && coding.getCode() != null && terminology.in(
-                    new Code().withSystem(coding.getSystem()).withCode(coding.getCode()),
-                    new ValueSetInfo().withId(valueSet))) {
+            if (valueSet != null
+                    && coding.getCode() != null
+                    && terminology.in(
+                            new Code().withSystem(coding.getSystem()).withCode(coding.getCode()),
+                            new ValueSetInfo().withId(valueSet))) {
                 return true;
             }
         }

@@ -21,9 +21,12 @@ public final class RuleEngine {
             new CachingModelResolverDecorator(new FastR4ModelResolver(FhirContext.forR4Cached()));
 
     public EvaluationSession open(RuleSet rules, PatientData data, Map<String, Object> parameters) {
-        PatientDataRetrieveProvider retrieve = new PatientDataRetrieveProvider(data, modelResolver, rules.terminology());
-        Environment environment = new Environment(rules.libraryManager(),
-                Map.of(FHIR_MODEL_URI, new CompositeDataProvider(modelResolver, retrieve)), rules.terminology());
+        PatientDataRetrieveProvider retrieve =
+                new PatientDataRetrieveProvider(data, modelResolver, rules.terminology());
+        Environment environment = new Environment(
+                rules.libraryManager(),
+                Map.of(FHIR_MODEL_URI, new CompositeDataProvider(modelResolver, retrieve)),
+                rules.terminology());
         CqlEngine engine = new CqlEngine(environment, EnumSet.of(CqlEngine.Options.EnableExpressionCaching));
         return new EvaluationSession(rules, engine, data.patientId(), parameters, data.evaluationTime());
     }

@@ -3,8 +3,8 @@ package org.crlm.cds.rules;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,16 +41,23 @@ public final class RuleLibraryCache {
     /** Builds from the given knowledge and, when it compiles, puts it in service. */
     public synchronized RuleSetBuilder.Result rebuild(KnowledgeResources knowledge) {
         RuleSetBuilder.Result result = builder.build(knowledge);
-        result.ruleSet().ifPresentOrElse(this::swap,
-                () -> log.error("Rules not updated, the last good rules keep serving: {} problem(s), first: {}",
-                        result.problems().size(), result.problems().get(0)));
+        result.ruleSet()
+                .ifPresentOrElse(
+                        this::swap,
+                        () -> log.error(
+                                "Rules not updated, the last good rules keep serving: {} problem(s), first: {}",
+                                result.problems().size(),
+                                result.problems().get(0)));
         return result;
     }
 
     public void swap(RuleSet ruleSet) {
         RuleSet previous = current.getAndSet(ruleSet);
-        log.info("Rules in service: generation {} ({}), replacing generation {}", ruleSet.generation(),
-                describe(ruleSet), previous == null ? "none" : previous.generation());
+        log.info(
+                "Rules in service: generation {} ({}), replacing generation {}",
+                ruleSet.generation(),
+                describe(ruleSet),
+                previous == null ? "none" : previous.generation());
         for (Consumer<RuleSet> listener : swapListeners) {
             try {
                 listener.accept(ruleSet);

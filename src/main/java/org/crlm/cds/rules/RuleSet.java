@@ -28,9 +28,14 @@ public final class RuleSet {
     private final Map<String, CodeSystem> codeSystems;
     private final List<CqlMessage> warnings;
 
-    RuleSet(long generation, LibraryManager libraryManager, ValueSetTerminology terminology,
-            Map<String, RuleLibrary> librariesByKey, Map<String, PlanDefinition> planDefinitions,
-            Map<String, ActivityDefinition> activityDefinitions, Map<String, CodeSystem> codeSystems,
+    RuleSet(
+            long generation,
+            LibraryManager libraryManager,
+            ValueSetTerminology terminology,
+            Map<String, RuleLibrary> librariesByKey,
+            Map<String, PlanDefinition> planDefinitions,
+            Map<String, ActivityDefinition> activityDefinitions,
+            Map<String, CodeSystem> codeSystems,
             List<CqlMessage> warnings) {
         this.generation = generation;
         this.builtAt = Instant.now();
@@ -66,7 +71,8 @@ public final class RuleSet {
             throw new IllegalStateException("ValueSet " + url + " has filters; its codes cannot be listed");
         }
         List<String> codes = new java.util.ArrayList<>();
-        terminology.expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
+        terminology
+                .expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
                 .forEach(c -> codes.add(c.getSystem() + "|" + c.getCode()));
         return codes;
     }

@@ -73,9 +73,13 @@ public final class RuleSetBuilder {
                 continue;
             }
             CqlSource s = source.get();
-            if (!s.name().equals(library.getName()) || (s.version() != null && !s.version().equals(library.getVersion()))) {
-                problems.add(problem(ref, "The CQL declares library " + s.name() + " version '" + s.version()
-                        + "' but the Library resource has name " + library.getName() + " and version " + library.getVersion()));
+            if (!s.name().equals(library.getName())
+                    || (s.version() != null && !s.version().equals(library.getVersion()))) {
+                problems.add(problem(
+                        ref,
+                        "The CQL declares library " + s.name() + " version '" + s.version()
+                                + "' but the Library resource has name " + library.getName() + " and version "
+                                + library.getVersion()));
                 continue;
             }
             libraryByKey.put(s.key(), library);
@@ -105,27 +109,51 @@ public final class RuleSetBuilder {
                 }
             }
             String url = resource.hasUrl() ? resource.getUrl() : resource.getName();
-            rules.put(url + "|" + s.version(), new RuleLibrary(url, s.name(), s.version(),
-                    resource.getIdElement().getIdPart(), id, Set.copyOf(names), s.text(), c.getLibrary()));
+            rules.put(
+                    url + "|" + s.version(),
+                    new RuleLibrary(
+                            url,
+                            s.name(),
+                            s.version(),
+                            resource.getIdElement().getIdPart(),
+                            id,
+                            Set.copyOf(names),
+                            s.text(),
+                            c.getLibrary()));
         }
 
         Map<String, PlanDefinition> plans = new HashMap<>();
-        knowledge.planDefinitions().forEach(p -> plans.put(p.getUrl() != null ? p.getUrl() : "PlanDefinition/" + p.getIdElement().getIdPart(), p));
+        knowledge
+                .planDefinitions()
+                .forEach(p -> plans.put(
+                        p.getUrl() != null
+                                ? p.getUrl()
+                                : "PlanDefinition/" + p.getIdElement().getIdPart(),
+                        p));
         Map<String, ActivityDefinition> activities = new HashMap<>();
         knowledge.activityDefinitions().forEach(a -> activities.put(a.getUrl(), a));
         Map<String, CodeSystem> codeSystems = new HashMap<>();
         knowledge.codeSystems().forEach(c -> codeSystems.put(c.getUrl(), c));
 
-        LibraryManager evaluationManager = new LibraryManager(new ModelManager(), CqlLibraryCompiler.options(),
-                new ConcurrentHashMap<>(compiled.libraries()));
+        LibraryManager evaluationManager = new LibraryManager(
+                new ModelManager(), CqlLibraryCompiler.options(), new ConcurrentHashMap<>(compiled.libraries()));
         ValueSetTerminology terminology = new ValueSetTerminology(knowledge.valueSets(), knowledge.conceptMaps());
-        RuleSet candidate = new RuleSet(generations.incrementAndGet(), evaluationManager, terminology, rules, plans,
-                activities, codeSystems, compiled.warnings());
+        RuleSet candidate = new RuleSet(
+                generations.incrementAndGet(),
+                evaluationManager,
+                terminology,
+                rules,
+                plans,
+                activities,
+                codeSystems,
+                compiled.warnings());
 
         checkDependencies(rules.values(), compiled, terminology, knowledge, problems);
         for (PlanDefinition plan : knowledge.planDefinitions()) {
             // A plan on a library that did not compile adds nothing to that library's own errors.
-            String planLibrary = plan.hasLibrary() ? RuleSet.stripVersion(plan.getLibrary().get(0).getValue()) : null;
+            String planLibrary = plan.hasLibrary()
+                    ? RuleSet.stripVersion(plan.getLibrary().get(0).getValue())
+                    : null;
             if (planLibrary == null || !failedUrls.contains(planLibrary)) {
                 checkPlan(plan, candidate, problems);
             }
@@ -142,8 +170,12 @@ public final class RuleSetBuilder {
      * the translator would not notice an include whose version is gone), every value set the
      * CQL names, with at least one code, and every value set a ValueSet includes.
      */
-    private static void checkDependencies(Collection<RuleLibrary> libraries, CompilationResult compiled,
-            ValueSetTerminology terminology, KnowledgeResources knowledge, List<CqlMessage> problems) {
+    private static void checkDependencies(
+            Collection<RuleLibrary> libraries,
+            CompilationResult compiled,
+            ValueSetTerminology terminology,
+            KnowledgeResources knowledge,
+            List<CqlMessage> problems) {
         Set<String> available = new java.util.HashSet<>();
         compiled.libraries().keySet().forEach(id -> available.add(id.getId() + "|" + id.getVersion()));
         for (RuleLibrary library : libraries) {
@@ -151,12 +183,20 @@ public final class RuleSetBuilder {
             String ref = "Library/" + library.resourceId();
             if (elm.getIncludes() != null) {
                 for (org.hl7.elm.r1.IncludeDef include : elm.getIncludes().getDef()) {
-                    if (include.getVersion() != null && !available.contains(include.getPath() + "|" + include.getVersion())) {
-                        String held = libraries.stream().filter(l -> l.name().equals(include.getPath()))
-                                .map(l -> l.name() + " " + l.version()).findFirst().orElse("no version of it");
-                        problems.add(problem(ref, library.name() + " " + library.version() + " includes " + include.getPath()
-                                + " version '" + include.getVersion() + "', which would no longer be published (there is "
-                                + held + "); publish " + library.name() + " with the new include version in the same transaction"));
+                    if (include.getVersion() != null
+                            && !available.contains(include.getPath() + "|" + include.getVersion())) {
+                        String held = libraries.stream()
+                                .filter(l -> l.name().equals(include.getPath()))
+                                .map(l -> l.name() + " " + l.version())
+                                .findFirst()
+                                .orElse("no version of it");
+                        problems.add(problem(
+                                ref,
+                                library.name() + " " + library.version() + " includes " + include.getPath()
+                                        + " version '" + include.getVersion()
+                                        + "', which would no longer be published (there is "
+                                        + held + "); publish " + library.name()
+                                        + " with the new include version in the same transaction"));
                     }
                 }
             }
@@ -164,22 +204,31 @@ public final class RuleSetBuilder {
                 for (org.hl7.elm.r1.ValueSetDef valueSet : elm.getValueSets().getDef()) {
                     String url = valueSet.getId();
                     if (!terminology.valueSetUrls().contains(url)) {
-                        problems.add(problem(ref, library.name() + " names value set \"" + valueSet.getName() + "\" " + url
-                                + ", which no ValueSet defines (check the ValueSet url)"));
-                    } else if (!terminology.expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
-                            .iterator().hasNext()) {
-                        problems.add(problem(ref, library.name() + " names value set \"" + valueSet.getName() + "\" " + url
-                                + ", which has no codes"));
+                        problems.add(problem(
+                                ref,
+                                library.name() + " names value set \"" + valueSet.getName() + "\" " + url
+                                        + ", which no ValueSet defines (check the ValueSet url)"));
+                    } else if (!terminology
+                            .expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
+                            .iterator()
+                            .hasNext()) {
+                        problems.add(problem(
+                                ref,
+                                library.name() + " names value set \"" + valueSet.getName() + "\" " + url
+                                        + ", which has no codes"));
                     }
                 }
             }
         }
         for (org.hl7.fhir.r4.model.ValueSet valueSet : knowledge.valueSets()) {
-            for (org.hl7.fhir.r4.model.ValueSet.ConceptSetComponent include : valueSet.getCompose().getInclude()) {
+            for (org.hl7.fhir.r4.model.ValueSet.ConceptSetComponent include :
+                    valueSet.getCompose().getInclude()) {
                 for (org.hl7.fhir.r4.model.CanonicalType nested : include.getValueSet()) {
                     if (!terminology.valueSetUrls().contains(RuleSet.stripVersion(nested.getValue()))) {
-                        problems.add(problem("ValueSet/" + valueSet.getIdElement().getIdPart(), "ValueSet " + valueSet.getUrl()
-                                + " includes value set " + nested.getValue() + ", which no ValueSet defines"));
+                        problems.add(problem(
+                                "ValueSet/" + valueSet.getIdElement().getIdPart(),
+                                "ValueSet " + valueSet.getUrl() + " includes value set " + nested.getValue()
+                                        + ", which no ValueSet defines"));
                     }
                 }
             }
@@ -207,19 +256,31 @@ public final class RuleSetBuilder {
         }
     }
 
-    private static void checkAction(PlanDefinitionActionComponent action, String ref, String defaultLibrary,
-            RuleSet rules, List<CqlMessage> problems) {
+    private static void checkAction(
+            PlanDefinitionActionComponent action,
+            String ref,
+            String defaultLibrary,
+            RuleSet rules,
+            List<CqlMessage> problems) {
         String where = ref + " action " + (action.hasId() ? action.getId() : action.getTitle());
         for (PlanDefinition.PlanDefinitionActionConditionComponent condition : action.getCondition()) {
             checkExpression(condition.getExpression(), ref, where + " condition", defaultLibrary, rules, problems);
         }
         for (PlanDefinition.PlanDefinitionActionDynamicValueComponent value : action.getDynamicValue()) {
-            checkExpression(value.getExpression(), ref, where + " dynamicValue " + value.getPath(), defaultLibrary, rules, problems);
+            checkExpression(
+                    value.getExpression(),
+                    ref,
+                    where + " dynamicValue " + value.getPath(),
+                    defaultLibrary,
+                    rules,
+                    problems);
         }
         if (action.hasDefinitionCanonicalType()) {
             String target = action.getDefinitionCanonicalType().getValue();
-            if (rules.planDefinition(target).isEmpty() && rules.activityDefinition(target).isEmpty()) {
-                problems.add(problem(ref, where + " definition " + target + " is not a known PlanDefinition or ActivityDefinition"));
+            if (rules.planDefinition(target).isEmpty()
+                    && rules.activityDefinition(target).isEmpty()) {
+                problems.add(problem(
+                        ref, where + " definition " + target + " is not a known PlanDefinition or ActivityDefinition"));
             }
         }
         for (PlanDefinitionActionComponent child : action.getAction()) {
@@ -227,24 +288,34 @@ public final class RuleSetBuilder {
         }
     }
 
-    private static void checkExpression(Expression expression, String ref, String where, String defaultLibrary,
-            RuleSet rules, List<CqlMessage> problems) {
+    private static void checkExpression(
+            Expression expression,
+            String ref,
+            String where,
+            String defaultLibrary,
+            RuleSet rules,
+            List<CqlMessage> problems) {
         if (expression == null || !expression.hasExpression()) {
             problems.add(problem(ref, where + " has no expression"));
             return;
         }
         if (!CQL_IDENTIFIER.contains(expression.getLanguage())) {
-            problems.add(problem(ref, where + " uses language " + expression.getLanguage()
-                    + "; only text/cql-identifier (a named definition in a CQL library) is supported"));
+            problems.add(problem(
+                    ref,
+                    where + " uses language " + expression.getLanguage()
+                            + "; only text/cql-identifier (a named definition in a CQL library) is supported"));
             return;
         }
         String libraryUrl = expression.hasReference() ? expression.getReference() : defaultLibrary;
         Optional<RuleLibrary> library = rules.library(libraryUrl);
         if (library.isEmpty()) {
-            problems.add(problem(ref, where + " names library " + libraryUrl + ", which is not a compiled CQL Library"));
+            problems.add(
+                    problem(ref, where + " names library " + libraryUrl + ", which is not a compiled CQL Library"));
         } else if (!library.get().expressionNames().contains(expression.getExpression())) {
-            problems.add(problem(ref, where + " names expression \"" + expression.getExpression()
-                    + "\", which library " + library.get().name() + " version " + library.get().version() + " does not define"));
+            problems.add(problem(
+                    ref,
+                    where + " names expression \"" + expression.getExpression() + "\", which library "
+                            + library.get().name() + " version " + library.get().version() + " does not define"));
         }
     }
 

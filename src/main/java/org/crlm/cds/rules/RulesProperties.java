@@ -11,6 +11,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                                 least used are dropped and translated again when needed
  */
 @ConfigurationProperties("crlm.rules")
-public record RulesProperties(
-        @DefaultValue("" + CqlLibraryCompiler.DEFAULT_CACHE_SIZE) int compiledLibraryCacheSize) {
-}
+public record RulesProperties(@DefaultValue("" + CqlLibraryCompiler.DEFAULT_CACHE_SIZE) int compiledLibraryCacheSize) {}

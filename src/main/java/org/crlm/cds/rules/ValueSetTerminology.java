@@ -29,8 +29,11 @@ import org.opencds.cqf.cql.engine.terminology.ValueSetInfo;
 public final class ValueSetTerminology implements TerminologyProvider {
 
     /** Code systems whose hierarchy is readable from the code: ICD-10 (WHO), ICD-10-CM and ICD-10-GM. */
-    static final Set<String> ICD10_FAMILY = Set.of("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm",
-            "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "http://fhir.de/CodeSystem/dimdi/icd-10-gm");
+    static final Set<String> ICD10_FAMILY = Set.of(
+            "http://hl7.org/fhir/sid/icd-10",
+            "http://hl7.org/fhir/sid/icd-10-cm",
+            "http://fhir.de/CodeSystem/bfarm/icd-10-gm",
+            "http://fhir.de/CodeSystem/dimdi/icd-10-gm");
 
     /** One evaluable compose filter. */
     record Filter(String system, String op, String value, java.util.regex.Pattern regex) {
@@ -57,14 +60,17 @@ public final class ValueSetTerminology implements TerminologyProvider {
 
         static Filter of(String valueSet, String system, ValueSet.ConceptSetFilterComponent f) {
             String op = f.getOp() == null ? null : f.getOp().toCode();
-            if (("is-a".equals(op) || "descendent-of".equals(op)) && "concept".equals(f.getProperty()) && ICD10_FAMILY.contains(system)) {
+            if (("is-a".equals(op) || "descendent-of".equals(op))
+                    && "concept".equals(f.getProperty())
+                    && ICD10_FAMILY.contains(system)) {
                 return new Filter(system, op, f.getValue(), null);
             }
             if ("regex".equals(op) && "code".equals(f.getProperty())) {
                 return new Filter(system, op, f.getValue(), java.util.regex.Pattern.compile(f.getValue()));
             }
-            throw new IllegalArgumentException("ValueSet " + valueSet + ": filter " + f.getProperty() + " " + op + " " + f.getValue()
-                    + " on " + system + " cannot be evaluated here (supported: is-a/descendent-of on ICD-10 codes, regex on code)");
+            throw new IllegalArgumentException("ValueSet " + valueSet + ": filter " + f.getProperty() + " " + op + " "
+                    + f.getValue() + " on " + system
+                    + " cannot be evaluated here (supported: is-a/descendent-of on ICD-10 codes, regex on code)");
         }
     }
 
@@ -94,7 +100,8 @@ public final class ValueSetTerminology implements TerminologyProvider {
         }
     }
 
-    private static void collect(ValueSet vs, Map<String, ValueSet> byUrl, List<Code> into, List<Filter> filtersInto, Set<String> visited) {
+    private static void collect(
+            ValueSet vs, Map<String, ValueSet> byUrl, List<Code> into, List<Filter> filtersInto, Set<String> visited) {
         if (!visited.add(vs.getUrl())) {
             return;
         }

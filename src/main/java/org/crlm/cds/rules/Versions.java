@@ -7,8 +7,7 @@ public final class Versions {
 
     public static final Comparator<String> ORDER = Versions::compare;
 
-    private Versions() {
-    }
+    private Versions() {}
 
     public static int compare(String a, String b) {
         if (a == null || b == null) {

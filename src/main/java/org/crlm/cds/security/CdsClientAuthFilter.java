@@ -1,6 +1,5 @@
 package org.crlm.cds.security;
 
-import org.crlm.cds.ops.LogSafe;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -10,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.crlm.cds.ops.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -22,8 +22,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class CdsClientAuthFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(CdsClientAuthFilter.class);
-    private static final byte[] UNAUTHORIZED = ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-            + "\"code\":\"login\",\"diagnostics\":\"Unauthorized\"}]}").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] UNAUTHORIZED =
+            ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                            + "\"code\":\"login\",\"diagnostics\":\"Unauthorized\"}]}")
+                    .getBytes(StandardCharsets.UTF_8);
 
     private final CdsJwtVerifier verifier;
     private final CdsClientProperties properties;
@@ -46,11 +48,17 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
             CdsJwtVerifier.Client client = verifier.verify(request.getHeader("Authorization"), audiences(request));
             request.setAttribute(RequestAttributes.CLIENT_ISSUER, client.issuer());
         } catch (CdsJwtVerifier.Refusal refusal) {
-            meters.counter("cds.jwt.refusals", "reason", refusal.reason().name()).increment();
-            request.setAttribute(RequestAttributes.REFUSAL_REASON, "jwt " + refusal.reason().name());
+            meters.counter("cds.jwt.refusals", "reason", refusal.reason().name())
+                    .increment();
+            request.setAttribute(
+                    RequestAttributes.REFUSAL_REASON, "jwt " + refusal.reason().name());
             // iss and kid come from a token that failed verification: logged sanitised.
-            log.warn("CDS client JWT refused: reason={} iss={} kid={} path={}", refusal.reason(), LogSafe.of(refusal.issuer()),
-                    LogSafe.of(refusal.kid()), LogSafe.of(request.getRequestURI()));
+            log.warn(
+                    "CDS client JWT refused: reason={} iss={} kid={} path={}",
+                    refusal.reason(),
+                    LogSafe.of(refusal.issuer()),
+                    LogSafe.of(refusal.kid()),
+                    LogSafe.of(request.getRequestURI()));
             response.setStatus(401);
             response.setHeader("WWW-Authenticate", "Bearer");
             response.setContentType("application/json");
@@ -64,9 +72,11 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
     private List<String> audiences(HttpServletRequest request) {
         String base = properties.publicBaseUrl();
         if (base == null || base.isBlank()) {
-            StringBuilder b = new StringBuilder(request.getScheme()).append("://").append(request.getServerName());
+            StringBuilder b =
+                    new StringBuilder(request.getScheme()).append("://").append(request.getServerName());
             int port = request.getServerPort();
-            boolean defaultPort = ("http".equals(request.getScheme()) && port == 80) || ("https".equals(request.getScheme()) && port == 443);
+            boolean defaultPort = ("http".equals(request.getScheme()) && port == 80)
+                    || ("https".equals(request.getScheme()) && port == 443);
             if (!defaultPort) {
                 b.append(':').append(port);
             }

@@ -49,6 +49,6 @@ public record CdsClientProperties(
      * @param jwks       a JWK Set as JSON text
      * @param allowedJku {@code jku} header values fetched for this issuer (exact URLs); others are ignored
      */
-    public record Issuer(String iss, String jwksUrl, Path jwksFile, String jwks, @DefaultValue List<String> allowedJku) {
-    }
+    public record Issuer(
+            String iss, String jwksUrl, Path jwksFile, String jwks, @DefaultValue List<String> allowedJku) {}
 }

@@ -44,8 +44,22 @@ public class CdsJwtVerifier {
 
     /** Why a token was refused; logged, never sent to the client. */
     public enum Reason {
-        MISSING, MALFORMED, ALGORITHM, TYPE, NO_KID, UNTRUSTED_ISSUER, JKU_NOT_ALLOWED, UNKNOWN_KEY,
-        BAD_SIGNATURE, AUDIENCE, EXPIRED, NOT_YET_VALID, ISSUED_IN_FUTURE, LIFETIME_TOO_LONG, MISSING_CLAIM, REPLAY
+        MISSING,
+        MALFORMED,
+        ALGORITHM,
+        TYPE,
+        NO_KID,
+        UNTRUSTED_ISSUER,
+        JKU_NOT_ALLOWED,
+        UNKNOWN_KEY,
+        BAD_SIGNATURE,
+        AUDIENCE,
+        EXPIRED,
+        NOT_YET_VALID,
+        ISSUED_IN_FUTURE,
+        LIFETIME_TOO_LONG,
+        MISSING_CLAIM,
+        REPLAY
     }
 
     /** A refusal, with what may be logged about the token (never the token itself). */
@@ -75,8 +89,7 @@ public class CdsJwtVerifier {
     }
 
     /** A verified client. */
-    public record Client(String issuer, String tenant, String jti) {
-    }
+    public record Client(String issuer, String tenant, String jti) {}
 
     private final CdsClientProperties properties;
     private final JtiReplayStore replays;
@@ -87,7 +100,9 @@ public class CdsJwtVerifier {
     private final Map<String, KeySource> jkuKeys = new HashMap<>();
     private final Map<JWK, JWSVerifier> verifiers = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder()
-            .connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
 
     @org.springframework.beans.factory.annotation.Autowired
     public CdsJwtVerifier(CdsClientProperties properties, JtiReplayStore replays) {
@@ -98,10 +113,12 @@ public class CdsJwtVerifier {
         this.properties = properties;
         this.replays = replays;
         this.clock = clock;
-        this.algorithms = properties.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
+        this.algorithms =
+                properties.algorithms().stream().map(JWSAlgorithm::parse).collect(Collectors.toSet());
         for (JWSAlgorithm alg : algorithms) {
             if (!JWSAlgorithm.Family.RSA.contains(alg) && !JWSAlgorithm.Family.EC.contains(alg)) {
-                throw new IllegalStateException("crlm.security.cds-client.algorithms may only list RSA or EC signatures, not " + alg);
+                throw new IllegalStateException(
+                        "crlm.security.cds-client.algorithms may only list RSA or EC signatures, not " + alg);
             }
         }
         KeySource.Freshness freshness = KeySource.Freshness.of(properties);
@@ -197,8 +214,10 @@ public class CdsJwtVerifier {
         List<KeySource> candidates = new ArrayList<>(2);
         boolean jkuIgnored = false;
         if (header.getJWKURL() != null) {
-            KeySource published = trusted.allowedJku().contains(header.getJWKURL().toString())
-                    ? jkuKeys.get(header.getJWKURL().toString()) : null;
+            KeySource published =
+                    trusted.allowedJku().contains(header.getJWKURL().toString())
+                            ? jkuKeys.get(header.getJWKURL().toString())
+                            : null;
             if (published != null) {
                 candidates.add(published);
             } else {
@@ -222,13 +241,15 @@ public class CdsJwtVerifier {
             }
         }
         if (!verified) {
-            Reason reason = keyFound ? Reason.BAD_SIGNATURE
+            Reason reason = keyFound
+                    ? Reason.BAD_SIGNATURE
                     : jkuIgnored && registered == null ? Reason.JKU_NOT_ALLOWED : Reason.UNKNOWN_KEY;
             throw new Refusal(reason, issuer, kid);
         }
         checkClaims(claims, acceptedAudiences, issuer, kid);
         String jti = claims.getJWTID();
-        if (!replays.firstUse(issuer, jti, claims.getExpirationTime().toInstant().plus(properties.clockSkew()))) {
+        if (!replays.firstUse(
+                issuer, jti, claims.getExpirationTime().toInstant().plus(properties.clockSkew()))) {
             throw new Refusal(Reason.REPLAY, issuer, kid);
         }
         return new Client(issuer, stringClaim(claims, "tenant"), jti);
@@ -237,7 +258,10 @@ public class CdsJwtVerifier {
     private void checkClaims(JWTClaimsSet claims, List<String> acceptedAudiences, String issuer, String kid) {
         Date exp = claims.getExpirationTime();
         Date iat = claims.getIssueTime();
-        if (exp == null || iat == null || claims.getJWTID() == null || claims.getJWTID().isBlank()) {
+        if (exp == null
+                || iat == null
+                || claims.getJWTID() == null
+                || claims.getJWTID().isBlank()) {
             throw new Refusal(Reason.MISSING_CLAIM, issuer, kid);
         }
         if (claims.getAudience() == null || claims.getAudience().stream().noneMatch(acceptedAudiences::contains)) {
@@ -251,7 +275,8 @@ public class CdsJwtVerifier {
         if (iat.toInstant().isAfter(now.plus(skew))) {
             throw new Refusal(Reason.ISSUED_IN_FUTURE, issuer, kid);
         }
-        if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().isAfter(now.plus(skew))) {
+        if (claims.getNotBeforeTime() != null
+                && claims.getNotBeforeTime().toInstant().isAfter(now.plus(skew))) {
             throw new Refusal(Reason.NOT_YET_VALID, issuer, kid);
         }
         if (Duration.between(iat.toInstant(), exp.toInstant()).compareTo(properties.maxLifetime()) > 0) {
@@ -261,7 +286,8 @@ public class CdsJwtVerifier {
 
     private boolean signatureValid(SignedJWT jwt, JWK key) {
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
-        boolean fits = key instanceof RSAKey ? JWSAlgorithm.Family.RSA.contains(alg)
+        boolean fits = key instanceof RSAKey
+                ? JWSAlgorithm.Family.RSA.contains(alg)
                 : key instanceof ECKey && JWSAlgorithm.Family.EC.contains(alg);
         if (!fits) {
             return false;

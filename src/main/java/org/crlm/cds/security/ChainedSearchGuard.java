@@ -100,6 +100,7 @@ public class ChainedSearchGuard {
     }
 
     private static ForbiddenOperationException denied() {
-        return new ForbiddenOperationException("The access token's scopes do not allow searching on these resource types");
+        return new ForbiddenOperationException(
+                "The access token's scopes do not allow searching on these resource types");
     }
 }

@@ -40,7 +40,8 @@ public record ConsoleContentSecurityPolicy(String header) {
         while (inline.find()) {
             scriptSources.add("'sha256-" + sha256(inline.group(1)) + "'");
         }
-        return new ConsoleContentSecurityPolicy(String.join("; ",
+        return new ConsoleContentSecurityPolicy(String.join(
+                "; ",
                 "default-src 'self'",
                 "script-src " + String.join(" ", scriptSources),
                 "style-src 'self'",

@@ -9,5 +9,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * EHR front ends and CDS test harnesses. The demo profile allows any origin.
  */
 @ConfigurationProperties("crlm.security.cors")
-public record CorsProperties(@DefaultValue List<String> allowedOrigins) {
-}
+public record CorsProperties(@DefaultValue List<String> allowedOrigins) {}

@@ -23,7 +23,8 @@ public class DemoModeWarning {
     @EventListener(ApplicationStartedEvent.class)
     public void warn() {
         if (!cdsClient.enabled()) {
-            log.warn("DEMO MODE: CDS client JWTs are NOT verified. Listening on 127.0.0.1 only. Never use with real patient data.");
+            log.warn(
+                    "DEMO MODE: CDS client JWTs are NOT verified. Listening on 127.0.0.1 only. Never use with real patient data.");
         }
         if (!fhirApi.enabled()) {
             log.warn("DEMO MODE: the FHIR API and the authoring console need NO token. Listening on 127.0.0.1 only.");

@@ -32,5 +32,4 @@ public record FhirApiProperties(
         @DefaultValue("60s") Duration clockSkew,
         @DefaultValue("30s") Duration keyRefetchInterval,
         String authorizeEndpoint,
-        String tokenEndpoint) {
-}
+        String tokenEndpoint) {}

@@ -26,7 +26,8 @@ public record FhirAuthorization(List<String> scopes, List<SmartScope> clinical, 
         if (scopes == null) {
             return Optional.empty();
         }
-        Object claim = ((JwtAuthenticationToken) authentication).getToken().getClaims().get("patient");
+        Object claim =
+                ((JwtAuthenticationToken) authentication).getToken().getClaims().get("patient");
         Optional<String> patient = Optional.empty();
         if (claim instanceof String s) {
             String id = s.startsWith("Patient/") ? s.substring("Patient/".length()) : s;
@@ -42,18 +43,21 @@ public record FhirAuthorization(List<String> scopes, List<SmartScope> clinical, 
 
     /** True when some scope lets the token read this type (or every type, for {@code *}) outside one patient's compartment. */
     public boolean readsAcrossPatients(String resourceType) {
-        return clinical.stream().anyMatch(s -> !s.patientContext() && s.read()
-                && (resourceType == null ? s.anyType() : s.covers(resourceType)));
+        return clinical.stream()
+                .anyMatch(s -> !s.patientContext()
+                        && s.read()
+                        && (resourceType == null ? s.anyType() : s.covers(resourceType)));
     }
 
     /** True when some scope lets the token read this type at all (in a compartment or not). */
     public boolean reads(String resourceType) {
-        return clinical.stream().anyMatch(s -> s.read() && s.covers(resourceType)
-                && (!s.patientContext() || patientId.isPresent()));
+        return clinical.stream()
+                .anyMatch(s -> s.read() && s.covers(resourceType) && (!s.patientContext() || patientId.isPresent()));
     }
 
     /** True when some scope lets the token read every type. */
     public boolean readsEveryType() {
-        return clinical.stream().anyMatch(s -> s.read() && s.anyType() && (!s.patientContext() || patientId.isPresent()));
+        return clinical.stream()
+                .anyMatch(s -> s.read() && s.anyType() && (!s.patientContext() || patientId.isPresent()));
     }
 }

@@ -42,8 +42,16 @@ import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 @ConditionalOnProperty(name = "crlm.security.fhir-api.enabled", havingValue = "true", matchIfMissing = true)
 public class FhirTokenDecoder {
 
-    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
-            JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512, JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512);
+    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(
+            JWSAlgorithm.RS256,
+            JWSAlgorithm.RS384,
+            JWSAlgorithm.RS512,
+            JWSAlgorithm.PS256,
+            JWSAlgorithm.PS384,
+            JWSAlgorithm.PS512,
+            JWSAlgorithm.ES256,
+            JWSAlgorithm.ES384,
+            JWSAlgorithm.ES512);
 
     @Bean
     JwtDecoder fhirApiJwtDecoder(OAuth2ResourceServerProperties resourceServer, FhirApiProperties properties) {
@@ -62,9 +70,11 @@ public class FhirTokenDecoder {
     private static DefaultJWTProcessor<SecurityContext> processor(String jwkSetUri, FhirApiProperties properties) {
         JWKSource<SecurityContext> keys;
         try {
-            keys = JWKSourceBuilder.<SecurityContext>create(URI.create(jwkSetUri).toURL(),
-                            new DefaultResourceRetriever(5_000, 5_000, 512 * 1024))
-                    .cache(Duration.ofHours(1).toMillis(), Duration.ofSeconds(15).toMillis())
+            keys = JWKSourceBuilder.<SecurityContext>create(
+                            URI.create(jwkSetUri).toURL(), new DefaultResourceRetriever(5_000, 5_000, 512 * 1024))
+                    .cache(
+                            Duration.ofHours(1).toMillis(),
+                            Duration.ofSeconds(15).toMillis())
                     .rateLimited(properties.keyRefetchInterval().toMillis())
                     .retrying(false)
                     .build();
@@ -81,23 +91,25 @@ public class FhirTokenDecoder {
         };
         DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, limited));
-        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), null));
+        processor.setJWSTypeVerifier(
+                new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), null));
         // Claims are checked by the Spring validators below.
-        processor.setJWTClaimsSetVerifier((claims, context) -> {
-        });
+        processor.setJWTClaimsSetVerifier((claims, context) -> {});
         return processor;
     }
 
     static OAuth2TokenValidator<Jwt> validator(String issuer, List<String> audiences, FhirApiProperties properties) {
         if (issuer == null || issuer.isBlank() || audiences == null || audiences.isEmpty()) {
             // The start-up check refuses this first; this guards a context built another way.
-            throw new IllegalStateException("The FHIR API needs spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences");
+            throw new IllegalStateException(
+                    "The FHIR API needs spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences");
         }
         return new DelegatingOAuth2TokenValidator<>(
                 new JwtTimestampValidator(properties.clockSkew()),
                 new JwtIssuerValidator(issuer),
                 jwt -> jwt.getAudience() != null && jwt.getAudience().stream().anyMatch(audiences::contains)
-                        ? OAuth2TokenValidatorResult.success() : failure("aud"),
+                        ? OAuth2TokenValidatorResult.success()
+                        : failure("aud"),
                 jwt -> lifetime(jwt, properties.maxTokenLifetime(), properties.clockSkew()));
     }
 
@@ -114,6 +126,7 @@ public class FhirTokenDecoder {
     }
 
     private static OAuth2TokenValidatorResult failure(String claim) {
-        return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token's " + claim + " is not acceptable", null));
+        return OAuth2TokenValidatorResult.failure(
+                new OAuth2Error("invalid_token", "The token's " + claim + " is not acceptable", null));
     }
 }

@@ -28,7 +28,10 @@ class IssuerKeyPreload implements ApplicationRunner, Ordered {
     @Override
     public void run(ApplicationArguments args) {
         if (properties.enabled() && !properties.issuers().isEmpty()) {
-            log.info("CDS client keys ready: {} key(s) of {} issuer(s)", verifier.preloadKeys(), properties.issuers().size());
+            log.info(
+                    "CDS client keys ready: {} key(s) of {} issuer(s)",
+                    verifier.preloadKeys(),
+                    properties.issuers().size());
         }
     }
 

@@ -72,11 +72,15 @@ public class JsonBodyReader {
             // whose size the body limit already bounds.
             tree = mapper.readTree(body);
         } catch (StreamConstraintsException e) {
-            throw new RequestRejectedException(400, "too-costly",
-                    "The request body is nested deeper than " + limits.maxDepth() + " levels");
+            throw new RequestRejectedException(
+                    400, "too-costly", "The request body is nested deeper than " + limits.maxDepth() + " levels");
         } catch (JsonProcessingException e) {
-            throw new RequestRejectedException(400, "invalid", "The request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new RequestRejectedException(
+                    400,
+                    "invalid",
+                    "The request body is not valid JSON (line "
+                            + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
             throw new RequestRejectedException(400, "invalid", "The request body is not valid JSON");
         }
@@ -84,8 +88,8 @@ public class JsonBodyReader {
             throw new RequestRejectedException(400, "invalid", "The request body is empty; a JSON object is required");
         }
         if (values(tree) > limits.maxElements()) {
-            throw new RequestRejectedException(413, "too-costly",
-                    "The request body has more than " + limits.maxElements() + " JSON values");
+            throw new RequestRejectedException(
+                    413, "too-costly", "The request body has more than " + limits.maxElements() + " JSON values");
         }
         return tree;
     }
@@ -116,7 +120,8 @@ public class JsonBodyReader {
         try {
             MediaType type = MediaType.parseMediaType(contentType);
             if (type.isCompatibleWith(MediaType.APPLICATION_JSON)
-                    || ("application".equals(type.getType()) && type.getSubtype().endsWith("+json"))) {
+                    || ("application".equals(type.getType())
+                            && type.getSubtype().endsWith("+json"))) {
                 return;
             }
         } catch (IllegalArgumentException e) {

@@ -28,7 +28,8 @@ public class JtiReplayStore {
             return false;
         }
         try {
-            jdbc.update("insert into cds_jwt_replay (token_key, expires_at) values (?, ?)", key, Timestamp.from(expiresAt));
+            jdbc.update(
+                    "insert into cds_jwt_replay (token_key, expires_at) values (?, ?)", key, Timestamp.from(expiresAt));
             return true;
         } catch (DuplicateKeyException e) {
             return false;
@@ -36,7 +37,9 @@ public class JtiReplayStore {
     }
 
     public boolean seen(String issuer, String jti) {
-        Integer n = jdbc.queryForObject("select count(*) from cds_jwt_replay where token_key = ?", Integer.class,
+        Integer n = jdbc.queryForObject(
+                "select count(*) from cds_jwt_replay where token_key = ?",
+                Integer.class,
                 issuer.length() + ":" + issuer + "|" + jti);
         return n != null && n > 0;
     }

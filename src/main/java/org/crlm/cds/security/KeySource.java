@@ -41,12 +41,20 @@ final class KeySource {
     private static final int MAX_JWKS_BYTES = 256 * 1024;
 
     /** How long held keys may be used before they are fetched or checked again. */
-    record Freshness(Duration defaultTtl, Duration minTtl, Duration maxTtl, Duration fileCheckInterval,
+    record Freshness(
+            Duration defaultTtl,
+            Duration minTtl,
+            Duration maxTtl,
+            Duration fileCheckInterval,
             Duration refetchInterval) {
 
         static Freshness of(CdsClientProperties properties) {
-            return new Freshness(properties.keyCacheTtl(), properties.keyCacheMinTtl(), properties.keyCacheMaxTtl(),
-                    properties.keyFileCheckInterval(), properties.keyRefetchInterval());
+            return new Freshness(
+                    properties.keyCacheTtl(),
+                    properties.keyCacheMinTtl(),
+                    properties.keyCacheMaxTtl(),
+                    properties.keyFileCheckInterval(),
+                    properties.keyRefetchInterval());
         }
 
         Duration clamp(Duration ttl) {
@@ -67,6 +75,7 @@ final class KeySource {
     private volatile Instant loadedAt = Instant.EPOCH;
     /** URL: when the held set expires. File: when the file is next checked for a change. */
     private volatile Instant recheckAt = Instant.EPOCH;
+
     private volatile String fileStamp;
 
     private KeySource(String url, Path file, JWKSet keys, Freshness freshness, HttpClient client, Clock clock) {
@@ -163,7 +172,10 @@ final class KeySource {
                 recheckAt = now.plus(freshness.clamp(lifetime(response).orElse(freshness.defaultTtl())));
             }
         } catch (RuntimeException e) {
-            log.warn("Could not refresh the JWKS from {}: {} (the last keys read stay in use)", url != null ? url : file, e.getMessage());
+            log.warn(
+                    "Could not refresh the JWKS from {}: {} (the last keys read stay in use)",
+                    url != null ? url : file,
+                    e.getMessage());
             loadedAt = now;
             recheckAt = now.plus(freshness.minTtl());
         }
@@ -189,8 +201,13 @@ final class KeySource {
 
     private HttpResponse<InputStream> send() {
         try {
-            return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
-                    .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            return client.send(
+                    HttpRequest.newBuilder(URI.create(url))
+                            .timeout(Duration.ofSeconds(5))
+                            .header("Accept", "application/json")
+                            .GET()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             throw new IllegalStateException(e.getClass().getSimpleName() + ": " + e.getMessage());
         } catch (InterruptedException e) {
@@ -225,7 +242,8 @@ final class KeySource {
                 }
                 if (d.startsWith("max-age=")) {
                     try {
-                        found = Optional.of(Duration.ofSeconds(Long.parseLong(d.substring(8).replace("\"", "").trim())));
+                        found = Optional.of(Duration.ofSeconds(
+                                Long.parseLong(d.substring(8).replace("\"", "").trim())));
                     } catch (NumberFormatException e) {
                         // a malformed max-age states nothing
                     }

@@ -15,5 +15,4 @@ import org.springframework.util.unit.DataSize;
 public record LimitsProperties(
         @DefaultValue("5MB") DataSize maxBodySize,
         @DefaultValue("64") int maxDepth,
-        @DefaultValue("200000") int maxElements) {
-}
+        @DefaultValue("200000") int maxElements) {}

@@ -19,7 +19,9 @@ public class OutboundFhirPolicy {
     private final boolean requireHttps;
 
     public OutboundFhirPolicy(OutboundProperties properties) {
-        this.allowed = properties.allowedFhirServers().stream().map(OutboundFhirPolicy::normalise).toList();
+        this.allowed = properties.allowedFhirServers().stream()
+                .map(OutboundFhirPolicy::normalise)
+                .toList();
         this.requireHttps = properties.requireHttps();
     }
 

@@ -12,6 +12,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("crlm.security.outbound")
 public record OutboundProperties(
-        @DefaultValue List<String> allowedFhirServers,
-        @DefaultValue("true") boolean requireHttps) {
-}
+        @DefaultValue List<String> allowedFhirServers, @DefaultValue("true") boolean requireHttps) {}

@@ -13,6 +13,5 @@ public final class RequestAttributes {
     /** The rule ids of the cards a hook call answered with, or the feedback items referred to, for the call log. */
     public static final String RULE_IDS = "crlm.cds.ruleIds";
 
-    private RequestAttributes() {
-    }
+    private RequestAttributes() {}
 }

@@ -1,10 +1,11 @@
 package org.crlm.cds.security;
 
+import static org.springframework.security.web.util.matcher.AntPathRequestMatcher.antMatcher;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.Supplier;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -20,13 +21,10 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.web.cors.CorsConfigurationSource;
 import org.springframework.web.cors.UrlBasedCorsConfigurationSource;
-
-import org.springframework.security.web.util.matcher.OrRequestMatcher;
-
-import static org.springframework.security.web.util.matcher.AntPathRequestMatcher.antMatcher;
 
 /**
  * Who may call what. /cds-services: the CDS client JWT ({@link CdsClientAuthFilter}). /fhir
@@ -43,22 +41,28 @@ public class SecurityConfig {
         http.securityMatcher(new OrRequestMatcher(antMatcher("/fhir/**"), antMatcher("/console/api/**")));
         common(http);
         if (fhirApi.enabled()) {
-            http.authorizeHttpRequests(a -> a
-                    .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/metadata")).permitAll()
-                    .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/.well-known/smart-configuration")).permitAll()
-                    .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**")).permitAll()
-                    // Who may read or write what is decided by HAPI on its parsed request
-                    // (SmartAuthorizationInterceptor), never from the raw URI here.
-                    .requestMatchers(antMatcher("/fhir/**")).authenticated()
-                    // Patient data in the console: the authoring scope and a read scope across patients.
-                    .requestMatchers(antMatcher("/console/api/patients/**")).access(consolePatientAccess(fhirApi, "Patient"))
-                    .requestMatchers(antMatcher("/console/api/run/**")).access(consolePatientAccess(fhirApi, "*"))
-                    .anyRequest().access(authoringAccess(fhirApi)))
-                .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
-                        .authenticationEntryPoint(SecurityConfig::unauthorized)
-                        .accessDeniedHandler((request, response, denied) -> forbidden(response)))
-                .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
-                        .accessDeniedHandler((request, response, denied) -> forbidden(response)));
+            http.authorizeHttpRequests(a -> a.requestMatchers(antMatcher(HttpMethod.GET, "/fhir/metadata"))
+                            .permitAll()
+                            .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/.well-known/smart-configuration"))
+                            .permitAll()
+                            .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**"))
+                            .permitAll()
+                            // Who may read or write what is decided by HAPI on its parsed request
+                            // (SmartAuthorizationInterceptor), never from the raw URI here.
+                            .requestMatchers(antMatcher("/fhir/**"))
+                            .authenticated()
+                            // Patient data in the console: the authoring scope and a read scope across patients.
+                            .requestMatchers(antMatcher("/console/api/patients/**"))
+                            .access(consolePatientAccess(fhirApi, "Patient"))
+                            .requestMatchers(antMatcher("/console/api/run/**"))
+                            .access(consolePatientAccess(fhirApi, "*"))
+                            .anyRequest()
+                            .access(authoringAccess(fhirApi)))
+                    .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
+                            .authenticationEntryPoint(SecurityConfig::unauthorized)
+                            .accessDeniedHandler((request, response, denied) -> forbidden(response)))
+                    .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
+                            .accessDeniedHandler((request, response, denied) -> forbidden(response)));
         } else {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         }
@@ -76,9 +80,9 @@ public class SecurityConfig {
         http.securityMatcher(new OrRequestMatcher(antMatcher("/console/**"), antMatcher("/webjars/**")));
         common(http);
         http.headers(h -> h.frameOptions(f -> f.deny())
-                .contentSecurityPolicy(csp -> csp.policyDirectives(policy))
-                .referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
-            .authorizeHttpRequests(a -> a.anyRequest().permitAll());
+                        .contentSecurityPolicy(csp -> csp.policyDirectives(policy))
+                        .referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
+                .authorizeHttpRequests(a -> a.anyRequest().permitAll());
         return http.build();
     }
 
@@ -94,8 +98,11 @@ public class SecurityConfig {
         return http.build();
     }
 
-    private static void unauthorized(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
-            org.springframework.security.core.AuthenticationException e) throws java.io.IOException {
+    private static void unauthorized(
+            HttpServletRequest request,
+            jakarta.servlet.http.HttpServletResponse response,
+            org.springframework.security.core.AuthenticationException e)
+            throws java.io.IOException {
         response.setStatus(401);
         response.setHeader("WWW-Authenticate", "Bearer");
         writeOutcome(response, "login", "Unauthorized");
@@ -109,30 +116,36 @@ public class SecurityConfig {
     private static void writeOutcome(jakarta.servlet.http.HttpServletResponse response, String code, String message)
             throws java.io.IOException {
         response.setContentType("application/fhir+json");
-        response.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\""
-                + code + "\",\"diagnostics\":\"" + message + "\"}]}");
+        response.getWriter()
+                .write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"" + code
+                        + "\",\"diagnostics\":\"" + message + "\"}]}");
     }
 
     private static void common(HttpSecurity http) throws Exception {
         http.csrf(c -> c.disable())
-            .cors(Customizer.withDefaults())
-            .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-            .requestCache(c -> c.disable())
-            .headers(h -> h.frameOptions(f -> f.sameOrigin()));
+                .cors(Customizer.withDefaults())
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .requestCache(c -> c.disable())
+                .headers(h -> h.frameOptions(f -> f.sameOrigin()));
     }
 
     @Bean
-    SmartConfiguration smartConfiguration(FhirApiProperties fhirApi,
-            org.springframework.boot.autoconfigure.security.oauth2.resource.OAuth2ResourceServerProperties resourceServer) {
-        return new SmartConfiguration(fhirApi, resourceServer.getJwt().getIssuerUri(), resourceServer.getJwt().getJwkSetUri());
+    SmartConfiguration smartConfiguration(
+            FhirApiProperties fhirApi,
+            org.springframework.boot.autoconfigure.security.oauth2.resource.OAuth2ResourceServerProperties
+                    resourceServer) {
+        return new SmartConfiguration(
+                fhirApi,
+                resourceServer.getJwt().getIssuerUri(),
+                resourceServer.getJwt().getJwkSetUri());
     }
 
     /** An exact servlet mapping: it wins over HAPI's /fhir/* for this one path. */
     @Bean
     org.springframework.boot.web.servlet.ServletRegistrationBean<SmartConfiguration> smartConfigurationServlet(
             SmartConfiguration smartConfiguration) {
-        var registration = new org.springframework.boot.web.servlet.ServletRegistrationBean<>(smartConfiguration,
-                "/fhir/.well-known/smart-configuration");
+        var registration = new org.springframework.boot.web.servlet.ServletRegistrationBean<>(
+                smartConfiguration, "/fhir/.well-known/smart-configuration");
         registration.setName("smartConfiguration");
         return registration;
     }
@@ -156,8 +169,15 @@ public class SecurityConfig {
         CorsConfiguration config = new CorsConfiguration();
         config.setAllowedOriginPatterns(cors.allowedOrigins());
         config.setAllowedMethods(List.of("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"));
-        config.setAllowedHeaders(List.of("Authorization", "Content-Type", "Accept", "Prefer", "If-Match",
-                "If-None-Exist", "X-Requested-With", "X-Correlation-Id"));
+        config.setAllowedHeaders(List.of(
+                "Authorization",
+                "Content-Type",
+                "Accept",
+                "Prefer",
+                "If-Match",
+                "If-None-Exist",
+                "X-Requested-With",
+                "X-Correlation-Id"));
         config.setExposedHeaders(List.of("Location", "Content-Location", "ETag", "X-Correlation-Id"));
         config.setMaxAge(3600L);
         UrlBasedCorsConfigurationSource source = new UrlBasedCorsConfigurationSource();
@@ -171,8 +191,8 @@ public class SecurityConfig {
     }
 
     @Bean
-    FilterRegistrationBean<CdsClientAuthFilter> cdsClientAuthFilter(CdsJwtVerifier verifier, CdsClientProperties properties,
-            MeterRegistry meters) {
+    FilterRegistrationBean<CdsClientAuthFilter> cdsClientAuthFilter(
+            CdsJwtVerifier verifier, CdsClientProperties properties, MeterRegistry meters) {
         FilterRegistrationBean<CdsClientAuthFilter> registration =
                 new FilterRegistrationBean<>(new CdsClientAuthFilter(verifier, properties, meters));
         registration.addUrlPatterns("/cds-services", "/cds-services/*");
@@ -189,13 +209,16 @@ public class SecurityConfig {
         };
     }
 
-    private static AuthorizationManager<RequestAuthorizationContext> consolePatientAccess(FhirApiProperties fhirApi,
-            String resourceType) {
+    private static AuthorizationManager<RequestAuthorizationContext> consolePatientAccess(
+            FhirApiProperties fhirApi, String resourceType) {
         return (authentication, context) -> {
             Collection<String> scopes = scopes(authentication.get());
-            return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.authoringScope())
-                    && SmartScope.parseAll(scopes).stream().anyMatch(s -> !s.patientContext() && s.read()
-                            && (resourceType.equals("*") ? s.anyType() : s.covers(resourceType))));
+            return new AuthorizationDecision(scopes != null
+                    && scopes.contains(fhirApi.authoringScope())
+                    && SmartScope.parseAll(scopes).stream()
+                            .anyMatch(s -> !s.patientContext()
+                                    && s.read()
+                                    && (resourceType.equals("*") ? s.anyType() : s.covers(resourceType))));
         };
     }
 
@@ -206,18 +229,19 @@ public class SecurityConfig {
     @Bean
     @Order(0)
     SecurityFilterChain metrics(HttpSecurity http, FhirApiProperties fhirApi) throws Exception {
-        http.securityMatcher(new OrRequestMatcher(antMatcher("/actuator/prometheus/**"), antMatcher("/actuator/metrics/**")));
+        http.securityMatcher(
+                new OrRequestMatcher(antMatcher("/actuator/prometheus/**"), antMatcher("/actuator/metrics/**")));
         common(http);
         if (fhirApi.enabled()) {
             http.authorizeHttpRequests(a -> a.anyRequest().access((authentication, context) -> {
                         Collection<String> scopes = scopes(authentication.get());
                         return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.metricsScope()));
                     }))
-                .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
-                        .authenticationEntryPoint(SecurityConfig::unauthorized)
-                        .accessDeniedHandler((request, response, denied) -> forbidden(response)))
-                .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
-                        .accessDeniedHandler((request, response, denied) -> forbidden(response)));
+                    .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
+                            .authenticationEntryPoint(SecurityConfig::unauthorized)
+                            .accessDeniedHandler((request, response, denied) -> forbidden(response)))
+                    .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
+                            .accessDeniedHandler((request, response, denied) -> forbidden(response)));
         } else {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         }
@@ -227,5 +251,4 @@ public class SecurityConfig {
     static Collection<String> scopes(Authentication authentication) {
         return SmartScopes.granted(authentication);
     }
-
 }

@@ -4,8 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
+import java.util.Set;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -40,11 +40,14 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
 
     static void check(ConfigurableEnvironment environment) {
         Binder binder = Binder.get(environment);
-        boolean jwtOn = binder.bind("crlm.security.cds-client.enabled", Boolean.class).orElse(true);
-        List<CdsClientProperties.Issuer> issuers = binder.bind("crlm.security.cds-client.issuers",
-                Bindable.listOf(CdsClientProperties.Issuer.class)).orElse(List.of());
+        boolean jwtOn =
+                binder.bind("crlm.security.cds-client.enabled", Boolean.class).orElse(true);
+        List<CdsClientProperties.Issuer> issuers = binder.bind(
+                        "crlm.security.cds-client.issuers", Bindable.listOf(CdsClientProperties.Issuer.class))
+                .orElse(List.of());
         boolean demo = Arrays.asList(environment.getActiveProfiles()).contains(DEMO_PROFILE)
-                || (environment.getActiveProfiles().length == 0 && Arrays.asList(environment.getDefaultProfiles()).contains(DEMO_PROFILE));
+                || (environment.getActiveProfiles().length == 0
+                        && Arrays.asList(environment.getDefaultProfiles()).contains(DEMO_PROFILE));
         if (jwtOn && issuers.isEmpty()) {
             throw new IllegalStateException("Refusing to start: no trusted CDS client issuers. Register each EHR under "
                     + "crlm.security.cds-client.issuers (iss plus jwks-url, jwks-file or jwks); see README, Security. "
@@ -52,36 +55,50 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
         }
         checkIssuers(issuers);
         if (!jwtOn && !demo) {
-            throw new IllegalStateException("Refusing to start: crlm.security.cds-client.enabled=false is only allowed in the demo profile");
+            throw new IllegalStateException(
+                    "Refusing to start: crlm.security.cds-client.enabled=false is only allowed in the demo profile");
         }
-        boolean fhirApiOn = binder.bind("crlm.security.fhir-api.enabled", Boolean.class).orElse(true);
-        if (fhirApiOn && environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
+        boolean fhirApiOn =
+                binder.bind("crlm.security.fhir-api.enabled", Boolean.class).orElse(true);
+        if (fhirApiOn
+                && environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
                 && environment.getProperty("spring.security.oauth2.resourceserver.jwt.jwk-set-uri") == null
                 && environment.getProperty("spring.security.oauth2.resourceserver.jwt.public-key-location") == null) {
             throw new IllegalStateException("Refusing to start: the FHIR API needs an OAuth2 token issuer. Set "
                     + "spring.security.oauth2.resourceserver.jwt.issuer-uri or .jwk-set-uri; see README, Security.");
         }
-        if (fhirApiOn && (environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
-                || binder.bind("spring.security.oauth2.resourceserver.jwt.audiences", Bindable.listOf(String.class))
-                        .orElse(List.of()).stream().allMatch(String::isBlank))) {
-            throw new IllegalStateException("Refusing to start: the FHIR API needs the exact token issuer and its audience. Set "
-                    + "spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences (the aud its tokens carry); see README, Security.");
+        if (fhirApiOn
+                && (environment.getProperty("spring.security.oauth2.resourceserver.jwt.issuer-uri") == null
+                        || binder
+                                .bind(
+                                        "spring.security.oauth2.resourceserver.jwt.audiences",
+                                        Bindable.listOf(String.class))
+                                .orElse(List.of())
+                                .stream()
+                                .allMatch(String::isBlank))) {
+            throw new IllegalStateException(
+                    "Refusing to start: the FHIR API needs the exact token issuer and its audience. Set "
+                            + "spring.security.oauth2.resourceserver.jwt.issuer-uri and .audiences (the aud its tokens carry); see README, Security.");
         }
         if (!demo) {
-            List<String> origins = binder.bind("crlm.security.cors.allowed-origins", Bindable.listOf(String.class)).orElse(List.of());
+            List<String> origins = binder.bind("crlm.security.cors.allowed-origins", Bindable.listOf(String.class))
+                    .orElse(List.of());
             if (origins.stream().anyMatch(o -> o.trim().equals("*"))) {
-                throw new IllegalStateException("Refusing to start: crlm.security.cors.allowed-origins=* is only allowed in the "
-                        + "demo profile; list the EHR front ends' origins");
+                throw new IllegalStateException(
+                        "Refusing to start: crlm.security.cors.allowed-origins=* is only allowed in the "
+                                + "demo profile; list the EHR front ends' origins");
             }
             if (blank(environment.getProperty("crlm.fhir.public-base-url"))
                     && blank(environment.getProperty("crlm.security.cds-client.public-base-url"))) {
-                throw new IllegalStateException("Refusing to start: the FHIR API's public base URL is not set (Bundle links and "
-                        + "Location would follow the request's Host header). Set crlm.security.cds-client.public-base-url "
-                        + "or crlm.fhir.public-base-url.");
+                throw new IllegalStateException(
+                        "Refusing to start: the FHIR API's public base URL is not set (Bundle links and "
+                                + "Location would follow the request's Host header). Set crlm.security.cds-client.public-base-url "
+                                + "or crlm.fhir.public-base-url.");
             }
         }
         if (!fhirApiOn && !demo) {
-            throw new IllegalStateException("Refusing to start: crlm.security.fhir-api.enabled=false is only allowed in the demo profile");
+            throw new IllegalStateException(
+                    "Refusing to start: crlm.security.fhir-api.enabled=false is only allowed in the demo profile");
         }
         if (!jwtOn || !fhirApiOn) {
             String address = environment.getProperty("server.address");
@@ -105,15 +122,21 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
             if (!seen.add(issuer.iss())) {
                 throw refusal(name + " is registered twice; keep one entry per issuer");
             }
-            int ways = (isBlank(issuer.jwksUrl()) ? 0 : 1) + (issuer.jwksFile() == null ? 0 : 1) + (isBlank(issuer.jwks()) ? 0 : 1);
+            int ways = (isBlank(issuer.jwksUrl()) ? 0 : 1)
+                    + (issuer.jwksFile() == null ? 0 : 1)
+                    + (isBlank(issuer.jwks()) ? 0 : 1);
             if (ways == 0 && issuer.allowedJku().isEmpty()) {
-                throw refusal(name + " has no keys: give jwks-url, jwks-file or jwks, and/or the allowed-jku URLs its tokens name");
+                throw refusal(
+                        name
+                                + " has no keys: give jwks-url, jwks-file or jwks, and/or the allowed-jku URLs its tokens name");
             }
             if (ways > 1) {
                 throw refusal(name + " gives its keys more than one way (jwks-url, jwks-file, jwks): keep one");
             }
             if (issuer.jwksFile() != null) {
-                checkJwks(name + " jwks-file " + issuer.jwksFile(), () -> java.nio.file.Files.readString(issuer.jwksFile()));
+                checkJwks(
+                        name + " jwks-file " + issuer.jwksFile(),
+                        () -> java.nio.file.Files.readString(issuer.jwksFile()));
             }
             if (!isBlank(issuer.jwks())) {
                 checkJwks(name + " jwks", issuer::jwks);
@@ -153,7 +176,9 @@ public class SecurityStartupCheck implements BeanFactoryPostProcessor, Environme
             throw refusal(what + " is not a URL: " + url);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
-        if (!(scheme.equals("https") || scheme.equals("http")) || uri.getHost() == null || uri.getUserInfo() != null
+        if (!(scheme.equals("https") || scheme.equals("http"))
+                || uri.getHost() == null
+                || uri.getUserInfo() != null
                 || uri.getFragment() != null) {
             throw refusal(what + " must be an absolute https URL, not " + url);
         }

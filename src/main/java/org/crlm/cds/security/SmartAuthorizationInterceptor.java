@@ -44,12 +44,18 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
         }
         FhirAuthorization grant = token.get();
         if (grant.has(properties.adminScope())) {
-            rules.allow("admin scope: operations").operation().withAnyName().atAnyLevel().andAllowAllResponses();
+            rules.allow("admin scope: operations")
+                    .operation()
+                    .withAnyName()
+                    .atAnyLevel()
+                    .andAllowAllResponses();
         }
         knowledgeRules(rules, grant);
         IdType patient = grant.patientId().map(id -> new IdType("Patient", id)).orElse(null);
         // Creates before the update-only denials below, so a create scope is never shadowed.
-        List<SmartScope> usable = grant.clinical().stream().filter(s -> !s.patientContext() || patient != null).toList();
+        List<SmartScope> usable = grant.clinical().stream()
+                .filter(s -> !s.patientContext() || patient != null)
+                .toList();
         for (SmartScope scope : usable) {
             if (scope.create()) {
                 restrict(rules.allow(scope + " create").create(), scope, patient);
@@ -71,17 +77,26 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
             }
             if (scope.read() && scope.anyType()) {
                 if (scope.patientContext()) {
-                    rules.allow(scope + " $everything").operation().named("$everything").onInstance(patient)
+                    rules.allow(scope + " $everything")
+                            .operation()
+                            .named("$everything")
+                            .onInstance(patient)
                             .andRequireExplicitResponseAuthorization();
                 } else {
-                    rules.allow(scope + " $everything").operation().named("$everything").onInstancesOfType(Patient.class)
+                    rules.allow(scope + " $everything")
+                            .operation()
+                            .named("$everything")
+                            .onInstancesOfType(Patient.class)
                             .andRequireExplicitResponseAuthorization();
                 }
             }
         }
         if (!usable.isEmpty() || grant.has(properties.authoringScope())) {
             // Each entry of a transaction or batch is checked by the rules above.
-            rules.allow("transaction entries by the normal rules").transaction().withAnyOperation().andApplyNormalRules();
+            rules.allow("transaction entries by the normal rules")
+                    .transaction()
+                    .withAnyOperation()
+                    .andApplyNormalRules();
         }
         return rules.denyAll("no scope allows this").build();
     }
@@ -95,18 +110,33 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
                 rules.allow("authoring scope").write().resourcesOfType(type).withAnyId();
                 rules.allow("authoring scope").delete().resourcesOfType(type).withAnyId();
             } else {
-                rules.deny("knowledge writes need the authoring scope").write().resourcesOfType(type).withAnyId();
-                rules.deny("knowledge deletes need the authoring scope").delete().resourcesOfType(type).withAnyId();
+                rules.deny("knowledge writes need the authoring scope")
+                        .write()
+                        .resourcesOfType(type)
+                        .withAnyId();
+                rules.deny("knowledge deletes need the authoring scope")
+                        .delete()
+                        .resourcesOfType(type)
+                        .withAnyId();
             }
         }
         if (author) {
-            rules.allow("rule check").operation().named("$validate-rules").onType(Library.class).andAllowAllResponses();
-            rules.allow("rule check").operation().named("$validate-rules").onType(PlanDefinition.class).andAllowAllResponses();
+            rules.allow("rule check")
+                    .operation()
+                    .named("$validate-rules")
+                    .onType(Library.class)
+                    .andAllowAllResponses();
+            rules.allow("rule check")
+                    .operation()
+                    .named("$validate-rules")
+                    .onType(PlanDefinition.class)
+                    .andAllowAllResponses();
         }
     }
 
     private static void restrict(IAuthRuleBuilderRuleOp op, SmartScope scope, IdType patient) {
-        IAuthRuleBuilderRuleOpClassifier target = scope.anyType() ? op.allResources() : op.resourcesOfType(scope.resourceType());
+        IAuthRuleBuilderRuleOpClassifier target =
+                scope.anyType() ? op.allResources() : op.resourcesOfType(scope.resourceType());
         if (scope.patientContext()) {
             target.inCompartment("Patient", patient);
         } else {

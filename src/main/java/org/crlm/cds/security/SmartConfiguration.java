@@ -55,13 +55,35 @@ public class SmartConfiguration extends HttpServlet {
         }
         doc.put("grant_types_supported", List.of("authorization_code", "client_credentials"));
         doc.put("token_endpoint_auth_methods_supported", List.of("private_key_jwt"));
-        doc.put("scopes_supported", List.of("openid", "fhirUser", "launch", "launch/patient", "patient/*.rs", "user/*.rs",
-                "user/*.cruds", "patient/*.read", "user/*.read", "user/*.write", properties.authoringScope()));
+        doc.put(
+                "scopes_supported",
+                List.of(
+                        "openid",
+                        "fhirUser",
+                        "launch",
+                        "launch/patient",
+                        "patient/*.rs",
+                        "user/*.rs",
+                        "user/*.cruds",
+                        "patient/*.read",
+                        "user/*.read",
+                        "user/*.write",
+                        properties.authoringScope()));
         doc.put("response_types_supported", List.of("code"));
         doc.put("code_challenge_methods_supported", List.of("S256"));
-        doc.put("capabilities", List.of("launch-ehr", "launch-standalone", "client-public", "client-confidential-asymmetric",
-                "context-ehr-patient", "context-standalone-patient", "permission-patient", "permission-user",
-                "permission-v1", "permission-v2"));
+        doc.put(
+                "capabilities",
+                List.of(
+                        "launch-ehr",
+                        "launch-standalone",
+                        "client-public",
+                        "client-confidential-asymmetric",
+                        "context-ehr-patient",
+                        "context-standalone-patient",
+                        "permission-patient",
+                        "permission-user",
+                        "permission-v1",
+                        "permission-v2"));
         return doc;
     }
 
@@ -70,8 +92,10 @@ public class SmartConfiguration extends HttpServlet {
         if (!properties.enabled()) {
             response.setStatus(404);
             response.setContentType("application/fhir+json");
-            response.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-                    + "\"code\":\"not-found\",\"diagnostics\":\"The FHIR API needs no token in the demo profile\"}]}");
+            response.getWriter()
+                    .write(
+                            "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                                    + "\"code\":\"not-found\",\"diagnostics\":\"The FHIR API needs no token in the demo profile\"}]}");
             return;
         }
         response.setContentType("application/json");
@@ -90,7 +114,8 @@ public class SmartConfiguration extends HttpServlet {
             security.getService().clear();
             security.addService(new CodeableConcept(new Coding(SECURITY_SERVICE, "SMART-on-FHIR", "SMART-on-FHIR"))
                     .setText("OAuth2 using SMART-on-FHIR profile (see /.well-known/smart-configuration)"));
-            security.setDescription("Bearer tokens with SMART scopes (v1 and v2); patient/ scopes hold to the token's patient.");
+            security.setDescription(
+                    "Bearer tokens with SMART scopes (v1 and v2); patient/ scopes hold to the token's patient.");
             Extension oauth = new Extension(OAUTH_URIS);
             if (properties.authorizeEndpoint() != null) {
                 oauth.addExtension("authorize", new UriType(properties.authorizeEndpoint()));

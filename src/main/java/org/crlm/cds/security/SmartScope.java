@@ -15,10 +15,11 @@ import java.util.regex.Pattern;
  * @param context      {@code patient}, {@code user} or {@code system}
  * @param resourceType a FHIR resource type, or {@code *}
  */
-public record SmartScope(String context, String resourceType, boolean read, boolean create, boolean update,
-        boolean delete) {
+public record SmartScope(
+        String context, String resourceType, boolean read, boolean create, boolean update, boolean delete) {
 
-    private static final Pattern SCOPE = Pattern.compile("(patient|user|system)/([A-Z][A-Za-z]{0,63}|\\*)\\.(read|write|\\*|c?r?u?d?s?)");
+    private static final Pattern SCOPE =
+            Pattern.compile("(patient|user|system)/([A-Z][A-Za-z]{0,63}|\\*)\\.(read|write|\\*|c?r?u?d?s?)");
 
     public static Optional<SmartScope> parse(String scope) {
         Matcher m = SCOPE.matcher(scope);
@@ -30,7 +31,9 @@ public record SmartScope(String context, String resourceType, boolean read, bool
         boolean v1Read = p.equals("read");
         boolean v1Write = p.equals("write");
         boolean v2 = !all && !v1Read && !v1Write;
-        return Optional.of(new SmartScope(m.group(1), m.group(2),
+        return Optional.of(new SmartScope(
+                m.group(1),
+                m.group(2),
                 all || v1Read || (v2 && (p.contains("r") || p.contains("s"))),
                 all || v1Write || (v2 && p.contains("c")),
                 all || v1Write || (v2 && p.contains("u")),

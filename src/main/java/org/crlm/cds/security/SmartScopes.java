@@ -18,12 +18,14 @@ public final class SmartScopes {
 
     private static final Pattern SCOPE = Pattern.compile("(patient|user|system)/([A-Za-z]+|\\*)\\.([a-z*]+)");
 
-    private SmartScopes() {
-    }
+    private SmartScopes() {}
 
     /** The scopes granted by an OAuth2 bearer token ({@code scope} string or {@code scp} list); null when not a token. */
     public static java.util.List<String> granted(org.springframework.security.core.Authentication authentication) {
-        if (!(authentication instanceof org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken token)
+        if (!(authentication
+                        instanceof
+                        org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken
+                        token)
                 || !token.isAuthenticated()) {
             return null;
         }

@@ -24,10 +24,12 @@ public class SmartSearchNarrowingInterceptor extends SearchNarrowingInterceptor 
             return null;
         }
         Optional<FhirAuthorization> token = FhirAuthorization.current();
-        if (token.isEmpty() || token.get().patientId().isEmpty()
+        if (token.isEmpty()
+                || token.get().patientId().isEmpty()
                 || token.get().readsAcrossPatients(request.getResourceName())) {
             return null;
         }
-        return new AuthorizedList().addCompartment("Patient/" + token.get().patientId().get());
+        return new AuthorizedList()
+                .addCompartment("Patient/" + token.get().patientId().get());
     }
 }

@@ -22,26 +22,37 @@ class PackageRulesTest {
 
     @ArchTest
     static final ArchRule rulesAndKnowledgeImportNoHttpPackage = noClasses()
-            .that().resideInAnyPackage("org.crlm.cds.rules..", "org.crlm.cds.knowledge..")
-            .should().dependOnClassesThat().resideInAnyPackage(HTTP)
+            .that()
+            .resideInAnyPackage("org.crlm.cds.rules..", "org.crlm.cds.knowledge..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(HTTP)
             .because("the evaluator runs the same without a server (rule-check CLI, scenario tests)");
 
     @ArchTest
     static final ArchRule rulesKnowNothingOfTheKnowledgeModel = noClasses()
-            .that().resideInAPackage("org.crlm.cds.rules..")
-            .should().dependOnClassesThat().resideInAPackage("org.crlm.cds.knowledge..")
+            .that()
+            .resideInAPackage("org.crlm.cds.rules..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.crlm.cds.knowledge..")
             .because("rules/ compiles and evaluates CQL; knowledge/ builds services and decisions on top of it");
 
     @ArchTest
     static final ArchRule nothingImportsAuthoring = noClasses()
-            .that().resideOutsideOfPackage("org.crlm.cds.authoring..")
-            .should().dependOnClassesThat().resideInAPackage("org.crlm.cds.authoring..")
+            .that()
+            .resideOutsideOfPackage("org.crlm.cds.authoring..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.crlm.cds.authoring..")
             .because("the authoring tools sit on top; production paths never depend on them");
 
     @ArchTest
     static final ArchRule hooksKnowNothingOfCqlSyntax = noClasses()
-            .that().resideInAPackage("org.crlm.cds.cdshooks..")
-            .should().dependOnClassesThat().resideInAnyPackage("org.cqframework..", "org.hl7.elm..",
-                    "org.opencds.cqf.cql..")
+            .that()
+            .resideInAPackage("org.crlm.cds.cdshooks..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("org.cqframework..", "org.hl7.elm..", "org.opencds.cqf.cql..")
             .because("the HTTP contract reads decisions, not CQL");
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,9 +12,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.logging.Level;
 import org.crlm.cds.support.AppIntegrationTest;
 import org.crlm.cds.support.Http;
 import org.crlm.cds.support.TestKeys;
@@ -34,9 +33,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -58,17 +57,32 @@ class ConsoleBrowserIT extends AppIntegrationTest {
 
     @BeforeEach
     void openChromium() {
-        assertThat(new File("/usr/bin/chromium")).as("Debian's chromium (see .ci/run)").exists();
-        assertThat(new File("/usr/bin/chromedriver")).as("Debian's chromium-driver (see .ci/run)").exists();
+        assertThat(new File("/usr/bin/chromium"))
+                .as("Debian's chromium (see .ci/run)")
+                .exists();
+        assertThat(new File("/usr/bin/chromedriver"))
+                .as("Debian's chromium-driver (see .ci/run)")
+                .exists();
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1400,2400", "--user-data-dir=" + profile.toAbsolutePath());
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1400,2400",
+                "--user-data-dir=" + profile.toAbsolutePath());
         // The browser console (CSP refusals and script errors are logged there at SEVERE).
         options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort()
+                .build();
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, Duration.ofSeconds(30));
     }
@@ -87,7 +101,8 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         token.sendKeys(keys().fhirToken("user/*.read", TestKeys.AUTHORING_SCOPE));
         token.sendKeys(org.openqa.selenium.Keys.TAB);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#services [data-rule='R1']")));
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#run-patient option[value='crlm-demo-11']")));
+        wait.until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#run-patient option[value='crlm-demo-11']")));
 
         // Run order-sign for a demo patient, with a new draft microwave ablation order.
         new Select(browser.findElement(By.id("run-service"))).selectByValue("crlm-ablation-order-sign");
@@ -106,22 +121,32 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         WebElement r1 = browser.findElement(By.cssSelector("#cards .card[data-rule='R1']"));
         assertThat(r1.getAttribute("class")).contains("indicator-warning");
         assertThat(r1.findElement(By.className("card-summary")).getText()).startsWith("KRAS mutated");
-        assertThat(r1.findElement(By.className("card-detail")).getText()).contains("This patient:").contains("p = 0.044");
+        assertThat(r1.findElement(By.className("card-detail")).getText())
+                .contains("This patient:")
+                .contains("p = 0.044");
         assertThat(r1.findElement(By.className("card-source")).getText()).contains("Giannone");
         WebElement why = browser.findElement(By.cssSelector("#expressions [data-name='R1 Applies']"));
         assertThat(why.getText()).contains("true");
         screenshot("console-run-order-sign.png", "h-try");
 
         // Open the rules library, break it, see the error at its line, fix it.
-        browser.findElement(By.cssSelector("#libraries [data-library='CRLMAblationRules']")).click();
+        browser.findElement(By.cssSelector("#libraries [data-library='CRLMAblationRules']"))
+                .click();
         wait.until(d -> editorText().contains("define \"R1 Applies\""));
         wait.until(ExpectedConditions.attributeContains(By.id("validation"), "class", "ok"));
-        assertThat(inEditor(".cm-content .tok-kw").getText()).as("CQL highlighted").isEqualTo("library");
+        assertThat(inEditor(".cm-content .tok-kw").getText())
+                .as("CQL highlighted")
+                .isEqualTo("library");
         String original = editorText();
-        String broken = original.replace("\"KRAS Status\" = 'mutated' and \"Ablation Planned\"\n\ndefine \"R2",
+        String broken = original.replace(
+                "\"KRAS Status\" = 'mutated' and \"Ablation Planned\"\n\ndefine \"R2",
                 "\"KRAS Status\" = 'mutated' and \"Ablation Plannned\"\n\ndefine \"R2");
         assertThat(broken).isNotEqualTo(original);
-        int line = (int) broken.substring(0, broken.indexOf("Ablation Plannned")).chars().filter(c -> c == '\n').count() + 1;
+        int line = (int) broken.substring(0, broken.indexOf("Ablation Plannned"))
+                        .chars()
+                        .filter(c -> c == '\n')
+                        .count()
+                + 1;
         setEditor(broken);
         wait.until(ExpectedConditions.attributeContains(By.id("validation"), "class", "has-errors"));
         WebElement error = wait.until(ExpectedConditions.presenceOfElementLocated(
@@ -130,7 +155,8 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         assertThat(browser.findElement(By.id("publish")).isEnabled()).isFalse();
         // The error's button puts the cursor on it; the editor marks the line, its number and the position.
         error.findElement(By.tagName("button")).click();
-        wait.until(ExpectedConditions.textMatches(By.id("cursor-pos"), java.util.regex.Pattern.compile("^Line " + line + ", column \\d+$")));
+        wait.until(ExpectedConditions.textMatches(
+                By.id("cursor-pos"), java.util.regex.Pattern.compile("^Line " + line + ", column \\d+$")));
         assertThat(inEditor(".cm-issue-line-error").getAttribute("data-line")).isEqualTo(String.valueOf(line));
         assertThat(inEditor(".cm-lineNumbers .ln-error").getText()).isEqualTo(String.valueOf(line));
         assertThat(inEditor(".issue-marker-error").getAttribute("title")).contains("Ablation Plannned");
@@ -138,14 +164,24 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         screenshot("console-editing-error.png", "h-edit");
 
         // Undo with the keyboard (the editor's history) restores the library; the error goes.
-        new Actions(browser).keyDown(Keys.CONTROL).sendKeys("z").keyUp(Keys.CONTROL).perform();
+        new Actions(browser)
+                .keyDown(Keys.CONTROL)
+                .sendKeys("z")
+                .keyUp(Keys.CONTROL)
+                .perform();
         wait.until(ExpectedConditions.attributeContains(By.id("validation"), "class", "ok"));
         assertThat(editorText()).isEqualTo(original);
-        assertThat(browser.findElements(By.cssSelector("#validation .cql-error"))).isEmpty();
-        assertThat(browser.findElement(By.id("editor")).getShadowRoot().findElements(By.cssSelector(".cm-issue-line-error"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#validation .cql-error")))
+                .isEmpty();
+        assertThat(browser.findElement(By.id("editor"))
+                        .getShadowRoot()
+                        .findElements(By.cssSelector(".cm-issue-line-error")))
+                .isEmpty();
         assertThat(browser.findElement(By.id("publish")).isEnabled()).isTrue();
 
-        assertThat(browserConsoleProblems()).as("CSP refusals and script errors in the browser console").isEmpty();
+        assertThat(browserConsoleProblems())
+                .as("CSP refusals and script errors in the browser console")
+                .isEmpty();
     }
 
     @Test
@@ -166,7 +202,9 @@ class ConsoleBrowserIT extends AppIntegrationTest {
                 }
             }
         }
-        assertThat(replaced).as("the KRAS amino-acid change in demo 11's record").isEqualTo(1);
+        assertThat(replaced)
+                .as("the KRAS amino-acid change in demo 11's record")
+                .isEqualTo(1);
 
         browser.get(base() + "/console/");
         WebElement token = browser.findElement(By.id("token"));
@@ -175,8 +213,10 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         wait.until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#run-service option[value='crlm-ablation-order-sign']")));
         new Select(browser.findElement(By.id("run-service"))).selectByValue("crlm-ablation-order-sign");
-        js("const b = document.getElementById('run-bundle'); b.value = arguments[0];"
-                + " b.dispatchEvent(new Event('input', {bubbles: true}));", Http.JSON.writeValueAsString(bundle));
+        js(
+                "const b = document.getElementById('run-bundle'); b.value = arguments[0];"
+                        + " b.dispatchEvent(new Event('input', {bubbles: true}));",
+                Http.JSON.writeValueAsString(bundle));
         WebElement addDraft = browser.findElement(By.id("run-add-draft"));
         if (!addDraft.isSelected()) {
             addDraft.click();
@@ -186,7 +226,11 @@ class ConsoleBrowserIT extends AppIntegrationTest {
                 By.cssSelector("#cards .card[data-rule='R1'] .card-detail")));
 
         // The hostile text reached the card, and shows as text.
-        assertThat(detail.getText()).contains("p.Ala146Thr").contains("<script>").contains("onerror=").contains("javascript:");
+        assertThat(detail.getText())
+                .contains("p.Ala146Thr")
+                .contains("<script>")
+                .contains("onerror=")
+                .contains("javascript:");
         // Nothing of it became markup or ran.
         assertThat(browser.findElements(By.cssSelector("#cards script"))).isEmpty();
         assertThat(browser.findElements(By.cssSelector("#cards img"))).isEmpty();
@@ -196,11 +240,14 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         }
         assertThat(js("return typeof window.__xss")).isEqualTo("undefined");
         assertThatThrownBy(() -> browser.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
-        assertThat(browserConsoleProblems()).as("CSP refusals and script errors in the browser console").isEmpty();
+        assertThat(browserConsoleProblems())
+                .as("CSP refusals and script errors in the browser console")
+                .isEmpty();
 
         // Behind the sanitiser, the policy: an inline script that did reach the page would be refused
         // (and reported where the checks above look).
-        js("const s = document.createElement('script'); s.textContent = \"window.__xss = 'inline'\"; document.body.append(s);");
+        js(
+                "const s = document.createElement('script'); s.textContent = \"window.__xss = 'inline'\"; document.body.append(s);");
         assertThat(js("return typeof window.__xss")).isEqualTo("undefined");
         wait.until(d -> browserConsoleProblems().stream().anyMatch(m -> m.contains("Content Security Policy")));
     }
@@ -210,10 +257,13 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         Http.Response page = Http.get(base() + "/console/", null);
         assertThat(page.status()).isEqualTo(200);
         String csp = page.header("Content-Security-Policy");
-        assertThat(csp).contains("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'")
+        assertThat(csp)
+                .contains("default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'")
                 .doesNotContain("unsafe-inline", "unsafe-eval");
         assertThat(page.header("X-Content-Type-Options")).isEqualTo("nosniff");
-        for (String webjar : List.of("/webjars/markdown-it/dist/markdown-it.min.js", "/webjars/dompurify/dist/purify.min.js",
+        for (String webjar : List.of(
+                "/webjars/markdown-it/dist/markdown-it.min.js",
+                "/webjars/dompurify/dist/purify.min.js",
                 "/webjars/codemirror__view/dist/index.js")) {
             Http.Response script = Http.get(base() + webjar, null);
             assertThat(script.status()).as(webjar).isEqualTo(200);
@@ -238,7 +288,8 @@ class ConsoleBrowserIT extends AppIntegrationTest {
     /** An element inside the CodeMirror editor (in the shadow root of #editor). */
     private WebElement inEditor(String css) {
         return wait.until(d -> d.findElement(By.id("editor")).getShadowRoot().findElements(By.cssSelector(css)).stream()
-                .findFirst().orElse(null));
+                .findFirst()
+                .orElse(null));
     }
 
     private static final String EDITOR_VIEW = "const done = arguments[arguments.length - 1];"
@@ -246,13 +297,17 @@ class ConsoleBrowserIT extends AppIntegrationTest {
             + " const view = EditorView.findFromDOM(document.getElementById('editor').shadowRoot.querySelector('.cm-editor'));";
 
     private String editorText() {
-        return (String) ((JavascriptExecutor) browser).executeAsyncScript(EDITOR_VIEW + " done(view.state.doc.toString()); });");
+        return (String) ((JavascriptExecutor) browser)
+                .executeAsyncScript(EDITOR_VIEW + " done(view.state.doc.toString()); });");
     }
 
     /** Replaces the whole text as one edit (as a paste over everything would), through CodeMirror's API. */
     private void setEditor(String text) {
-        ((JavascriptExecutor) browser).executeAsyncScript(EDITOR_VIEW
-                + " view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: arguments[0]}}); done(); });", text);
+        ((JavascriptExecutor) browser)
+                .executeAsyncScript(
+                        EDITOR_VIEW
+                                + " view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: arguments[0]}}); done(); });",
+                        text);
     }
 
     private Object js(String script, Object... args) {

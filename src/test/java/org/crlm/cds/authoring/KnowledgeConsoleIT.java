@@ -40,8 +40,10 @@ class KnowledgeConsoleIT extends AppIntegrationTest {
 
     @Autowired
     DaoRegistry daoRegistry;
+
     @Autowired
     RuleLibraryCache ruleCache;
+
     @Autowired
     KnowledgeRepository repository;
 
@@ -53,7 +55,8 @@ class KnowledgeConsoleIT extends AppIntegrationTest {
     void remember() {
         cds = new CdsClient(base(), keys());
         originalJson = Http.get(base() + "/fhir/Library/" + RULES, author()).body();
-        originalCql = RuleSetBuilder.cqlText(FHIR.newJsonParser().parseResource(Library.class, originalJson)).orElseThrow();
+        originalCql = RuleSetBuilder.cqlText(FHIR.newJsonParser().parseResource(Library.class, originalJson))
+                .orElseThrow();
     }
 
     @AfterEach
@@ -92,15 +95,22 @@ class KnowledgeConsoleIT extends AppIntegrationTest {
         library.setVersion("1.0.20");
         library.getContent().clear();
         library.addContent().setContentType("text/cql").setData(lowered.getBytes(StandardCharsets.UTF_8));
-        Http.Response put = Http.send("PUT", base() + "/fhir/Library/" + RULES, FHIR.newJsonParser().encodeResourceToString(library),
+        Http.Response put = Http.send(
+                "PUT",
+                base() + "/fhir/Library/" + RULES,
+                FHIR.newJsonParser().encodeResourceToString(library),
                 Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + author()));
         assertThat(put.status()).isEqualTo(422);
-        assertThat(ScenarioChanges.of(FHIR.newJsonParser().parseResource(OperationOutcome.class, put.body())).keySet())
+        assertThat(ScenarioChanges.of(FHIR.newJsonParser().parseResource(OperationOutcome.class, put.body()))
+                        .keySet())
                 .isEqualTo(previewed);
 
         // With the new expectations the same change is publishable.
         Map<String, Object> withExpectations = Map.of("cql", lowered, "expectations", afterOf(impact));
-        assertThat(post("/console/api/impact", withExpectations).path("publishable").asBoolean()).isTrue();
+        assertThat(post("/console/api/impact", withExpectations)
+                        .path("publishable")
+                        .asBoolean())
+                .isTrue();
         assertThat(ruleIds("crlm-demo-10")).containsExactly("R1", "R2");
     }
 
@@ -112,39 +122,57 @@ class KnowledgeConsoleIT extends AppIntegrationTest {
         Map<String, Set<String>> before = new LinkedHashMap<>();
         impact.path("scenarios").forEach(s -> before.put(s.path("scenario").asText(), set(s.path("before"))));
 
-        Http.Response published = Http.postJson(base() + "/console/api/publish",
-                Http.write(Map.of("cql", lowered, "expectations", after)), author());
+        Http.Response published = Http.postJson(
+                base() + "/console/api/publish", Http.write(Map.of("cql", lowered, "expectations", after)), author());
         assertThat(published.status()).as(published.body()).isEqualTo(200);
         assertThat(ruleIds("crlm-demo-10")).containsExactly("R1");
 
-        JsonNode history = Http.get(base() + "/console/api/knowledge/Library/" + RULES + "/history", author()).json();
+        JsonNode history = Http.get(base() + "/console/api/knowledge/Library/" + RULES + "/history", author())
+                .json();
         JsonNode newest = history.get(0);
         JsonNode previous = history.get(1);
         assertThat(newest.path("version").asText()).isEqualTo("1.0.21");
         assertThat(newest.path("publishedBy").asText()).contains("(console)");
         assertThat(newest.path("lastUpdated").asText()).isNotBlank();
 
-        JsonNode diff = Http.get(base() + "/console/api/knowledge/Library/" + RULES + "/diff?from="
-                + previous.path("versionId").asText() + "&to=" + newest.path("versionId").asText(), author()).json();
+        JsonNode diff = Http.get(
+                        base() + "/console/api/knowledge/Library/" + RULES + "/diff?from="
+                                + previous.path("versionId").asText() + "&to="
+                                + newest.path("versionId").asText(),
+                        author())
+                .json();
         assertThat(diff.path("diff").asText())
                 .contains("-parameter \"Multiple Ablation Count\" Integer default 2")
                 .contains("+parameter \"Multiple Ablation Count\" Integer default 3");
 
-        Http.Response rolledBack = Http.postJson(base() + "/console/api/knowledge/Library/" + RULES + "/rollback",
-                Http.write(Map.of("versionId", previous.path("versionId").asText(), "newVersion", "1.0.22",
-                        "expectations", before)), author());
+        Http.Response rolledBack = Http.postJson(
+                base() + "/console/api/knowledge/Library/" + RULES + "/rollback",
+                Http.write(Map.of(
+                        "versionId",
+                        previous.path("versionId").asText(),
+                        "newVersion",
+                        "1.0.22",
+                        "expectations",
+                        before)),
+                author());
         assertThat(rolledBack.status()).as(rolledBack.body()).isEqualTo(200);
         assertThat(ruleIds("crlm-demo-10")).containsExactly("R1", "R2");
-        Library stored = FHIR.newJsonParser().parseResource(Library.class, Http.get(base() + "/fhir/Library/" + RULES, author()).body());
+        Library stored = FHIR.newJsonParser()
+                .parseResource(
+                        Library.class,
+                        Http.get(base() + "/fhir/Library/" + RULES, author()).body());
         assertThat(stored.getVersion()).isEqualTo("1.0.22");
-        assertThat(RuleSetBuilder.cqlText(stored).orElseThrow()).contains("library CRLMAblationRules version '1.0.22'")
+        assertThat(RuleSetBuilder.cqlText(stored).orElseThrow())
+                .contains("library CRLMAblationRules version '1.0.22'")
                 .contains("\"Multiple Ablation Count\" Integer default 2");
     }
 
     @Test
     void theConsoleCannotPublishOtherContentUnderAPublishedVersion() {
-        Http.Response response = Http.postJson(base() + "/console/api/publish",
-                Http.write(Map.of("cql", originalCql.replace("context Patient", "// edited\ncontext Patient"))), author());
+        Http.Response response = Http.postJson(
+                base() + "/console/api/publish",
+                Http.write(Map.of("cql", originalCql.replace("context Patient", "// edited\ncontext Patient"))),
+                author());
         assertThat(response.status()).isEqualTo(422);
         assertThat(response.body()).contains("version 1.0.0 is already published with different content");
     }
@@ -154,18 +182,28 @@ class KnowledgeConsoleIT extends AppIntegrationTest {
         JsonNode export = Http.get(base() + "/console/api/export", author()).json();
         JsonNode files = export.path("files");
         assertThat(files.path("cql/" + RULES + ".cql").asText()).isEqualTo(originalCql);
-        String valueSet = files.path("fhir-resources/terminology/ValueSet-kras-gene.json").asText();
-        assertThat(valueSet).contains("\"id\": \"kras-gene\"").contains("\"url\": \"http://crlm-cds.org/fhir/ValueSet/kras-gene\"")
-                .doesNotContain("\"meta\"").doesNotContain("published-by");
-        assertThat(files.path("fhir-resources/rules/PlanDefinition-crlm-rule-r3.json").asText()).contains("\"version\": \"1.0.0\"");
+        String valueSet =
+                files.path("fhir-resources/terminology/ValueSet-kras-gene.json").asText();
+        assertThat(valueSet)
+                .contains("\"id\": \"kras-gene\"")
+                .contains("\"url\": \"http://crlm-cds.org/fhir/ValueSet/kras-gene\"")
+                .doesNotContain("\"meta\"")
+                .doesNotContain("published-by");
+        assertThat(files.path("fhir-resources/rules/PlanDefinition-crlm-rule-r3.json")
+                        .asText())
+                .contains("\"version\": \"1.0.0\"");
     }
 
     // ---- helpers ----
 
     /** R2 from this many planned lesions (2 in the repository); no card states it in figures. */
     private static String threshold(String cql, String version, String count) {
-        return cql.replaceFirst("library CRLMAblationRules version '[^']+'", "library CRLMAblationRules version '" + version + "'")
-                .replace("parameter \"Multiple Ablation Count\" Integer default 2", "parameter \"Multiple Ablation Count\" Integer default " + count);
+        return cql.replaceFirst(
+                        "library CRLMAblationRules version '[^']+'",
+                        "library CRLMAblationRules version '" + version + "'")
+                .replace(
+                        "parameter \"Multiple Ablation Count\" Integer default 2",
+                        "parameter \"Multiple Ablation Count\" Integer default " + count);
     }
 
     private static Map<String, Set<String>> afterOf(JsonNode impact) {

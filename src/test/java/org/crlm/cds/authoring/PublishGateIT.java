@@ -51,14 +51,19 @@ class PublishGateIT extends AppIntegrationTest {
 
     @Autowired
     KnowledgeLoader loader;
+
     @Autowired
     KnowledgeRepository repository;
+
     @Autowired
     RuleLibraryCache ruleCache;
+
     @Autowired
     DaoRegistry daoRegistry;
+
     @Autowired
     DevModeWatcher devMode;
+
     @Autowired
     ScenarioStore scenarios;
 
@@ -70,8 +75,13 @@ class PublishGateIT extends AppIntegrationTest {
     void remember() {
         cds = new CdsClient(base(), keys());
         originals = new java.util.LinkedHashMap<>();
-        for (String ref : new String[] {"Library/" + RULES, "Library/" + FACTS, "ValueSet/kras-gene", "PlanDefinition/crlm-rule-r3",
-                "PlanDefinition/crlm-rule-r6"}) {
+        for (String ref : new String[] {
+            "Library/" + RULES,
+            "Library/" + FACTS,
+            "ValueSet/kras-gene",
+            "PlanDefinition/crlm-rule-r3",
+            "PlanDefinition/crlm-rule-r6"
+        }) {
             originals.put(ref, Http.get(base() + "/fhir/" + ref, author()).body());
         }
         cardsBefore = new java.util.LinkedHashMap<>();
@@ -89,17 +99,24 @@ class PublishGateIT extends AppIntegrationTest {
         originals.forEach((ref, json) -> {
             Resource original = (Resource) FHIR.newJsonParser().parseResource(json);
             String now = Http.get(base() + "/fhir/" + ref, author()).body();
-            if (!org.crlm.cds.knowledge.PublicationStamp.content(FHIR.newJsonParser().parseResource(now))
+            if (!org.crlm.cds.knowledge.PublicationStamp.content(
+                            FHIR.newJsonParser().parseResource(now))
                     .equals(org.crlm.cds.knowledge.PublicationStamp.content(original))) {
                 original.setMeta(null);
-                transaction.addEntry().setResource(original).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+                transaction
+                        .addEntry()
+                        .setResource(original)
+                        .getRequest()
+                        .setMethod(Bundle.HTTPVerb.PUT)
+                        .setUrl(ref);
             }
         });
         if (!transaction.getEntry().isEmpty()) {
             daoRegistry.getSystemDao().transaction(TrustedLoad.request(), transaction);
         }
         ruleCache.rebuild(repository.load());
-        cardsBefore.forEach((patient, cards) -> assertThat(ruleIds(patient)).as("restored cards of " + patient).isEqualTo(cards));
+        cardsBefore.forEach((patient, cards) ->
+                assertThat(ruleIds(patient)).as("restored cards of " + patient).isEqualTo(cards));
     }
 
     // ---- 1. a ValueSet published with a mistyped url ----
@@ -113,11 +130,15 @@ class PublishGateIT extends AppIntegrationTest {
         Http.Response put = put("ValueSet/kras-gene", krasGene);
 
         assertThat(put.status()).as(put.body()).isEqualTo(422);
-        assertThat(diagnostics(put)).contains("http://crlm-cds.org/fhir/ValueSet/kras-gene").contains("no ValueSet defines");
+        assertThat(diagnostics(put))
+                .contains("http://crlm-cds.org/fhir/ValueSet/kras-gene")
+                .contains("no ValueSet defines");
         assertRulesUnchanged();
-        assertThat(read(ValueSet.class, "ValueSet/kras-gene").getUrl()).isEqualTo("http://crlm-cds.org/fhir/ValueSet/kras-gene");
+        assertThat(read(ValueSet.class, "ValueSet/kras-gene").getUrl())
+                .isEqualTo("http://crlm-cds.org/fhir/ValueSet/kras-gene");
         assertThat(cds.discovery().status()).isEqualTo(200);
-        assertThat(Http.get(base() + "/actuator/health/readiness", null).status()).isEqualTo(200);
+        assertThat(Http.get(base() + "/actuator/health/readiness", null).status())
+                .isEqualTo(200);
     }
 
     @Test
@@ -144,7 +165,9 @@ class PublishGateIT extends AppIntegrationTest {
         Http.Response put = put("Library/" + FACTS, facts);
 
         assertThat(put.status()).as(put.body()).isEqualTo(422);
-        assertThat(diagnostics(put)).contains("includes CRLMFacts version '1.0.0'").contains("CRLMFacts 1.0.1");
+        assertThat(diagnostics(put))
+                .contains("includes CRLMFacts version '1.0.0'")
+                .contains("CRLMFacts 1.0.1");
         assertRulesUnchanged();
         assertThat(read(Library.class, "Library/" + FACTS).getVersion()).isEqualTo("1.0.0");
     }
@@ -152,42 +175,75 @@ class PublishGateIT extends AppIntegrationTest {
     @Test
     void bothLibrariesInOneTransactionAreAcceptedAndServeTheSameCards() {
         Library facts = withCql(read(Library.class, "Library/" + FACTS), FACTS, "1.0.1", null);
-        Library rules = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.11",
+        Library rules = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.11",
                 cql -> cql.replace("include CRLMFacts version '1.0.0'", "include CRLMFacts version '1.0.1'"));
         Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        transaction.addEntry().setResource(facts).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("Library/" + FACTS);
-        transaction.addEntry().setResource(rules).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("Library/" + RULES);
+        transaction
+                .addEntry()
+                .setResource(facts)
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl("Library/" + FACTS);
+        transaction
+                .addEntry()
+                .setResource(rules)
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl("Library/" + RULES);
 
         // A transaction at the server root needs */*.write besides the authoring scope.
         String token = keys().fhirToken("user/*.read", "user/*.write", TestKeys.AUTHORING_SCOPE);
-        Http.Response response = Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction),
+        Http.Response response = Http.send(
+                "POST",
+                base() + "/fhir",
+                FHIR.newJsonParser().encodeResourceToString(transaction),
                 Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + token));
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
-        cardsBefore.forEach((patient, cards) -> assertThat(ruleIds(patient)).as(patient).isEqualTo(cards));
-        assertThat(cds.patientView("crlm-demo-01").json().path("cards").get(0).path("extension").path("org.crlm-cds.rule")
-                .path("libraryVersion").asText()).isEqualTo("1.0.11");
+        cardsBefore.forEach(
+                (patient, cards) -> assertThat(ruleIds(patient)).as(patient).isEqualTo(cards));
+        assertThat(cds.patientView("crlm-demo-01")
+                        .json()
+                        .path("cards")
+                        .get(0)
+                        .path("extension")
+                        .path("org.crlm-cds.rule")
+                        .path("libraryVersion")
+                        .asText())
+                .isEqualTo("1.0.11");
     }
 
     // ---- 3. a version number reused with other content ----
 
     @Test
     void aPublishedLibraryVersionCannotBeReusedWithOtherContentOverHttp() {
-        Library changed = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.0",
+        Library changed = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.0",
                 cql -> cql.replace("context Patient", "// a comment only\ncontext Patient"));
         Http.Response sameVersion = put("Library/" + RULES, changed);
         assertThat(sameVersion.status()).as(sameVersion.body()).isEqualTo(422);
         assertThat(diagnostics(sameVersion)).contains("version 1.0.0 is already published with different content");
 
         // Publish 1.0.12, go back to 1.0.0 (the same content as before: allowed), then reuse 1.0.12 for other content.
-        Library v12 = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.12",
+        Library v12 = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.12",
                 cql -> cql.replace("context Patient", "// 1.0.12\ncontext Patient"));
         assertThat(put("Library/" + RULES, v12).status()).isEqualTo(200);
         Library back = (Library) FHIR.newJsonParser().parseResource(originals.get("Library/" + RULES));
         back.setMeta(null);
         Http.Response rollBack = put("Library/" + RULES, back);
         assertThat(rollBack.status()).as(rollBack.body()).isEqualTo(200);
-        Library reused = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.12",
+        Library reused = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.12",
                 cql -> cql.replace("context Patient", "// other content\ncontext Patient"));
         Http.Response reuse = put("Library/" + RULES, reused);
         assertThat(reuse.status()).as(reuse.body()).isEqualTo(422);
@@ -206,8 +262,10 @@ class PublishGateIT extends AppIntegrationTest {
 
     @Test
     void theConsoleValidationReportsAReusedVersion() {
-        String cql = cqlOf(read(Library.class, "Library/" + RULES)).replace("context Patient", "// edited\ncontext Patient");
-        JsonResult result = new JsonResult(Http.postJson(base() + "/console/api/validate", Http.write(Map.of("cql", cql)), author()));
+        String cql =
+                cqlOf(read(Library.class, "Library/" + RULES)).replace("context Patient", "// edited\ncontext Patient");
+        JsonResult result = new JsonResult(
+                Http.postJson(base() + "/console/api/validate", Http.write(Map.of("cql", cql)), author()));
         assertThat(result.response.status()).isEqualTo(200);
         assertThat(result.response.json().path("ok").asBoolean()).isFalse();
         assertThat(result.response.body()).contains("version 1.0.0 is already published with different content");
@@ -218,12 +276,14 @@ class PublishGateIT extends AppIntegrationTest {
         java.nio.file.Path file = CQL_DIR.resolve(RULES + ".cql");
         String text = java.nio.file.Files.readString(file);
         try {
-            java.nio.file.Files.writeString(file, text.replace("context Patient", "// saved without a new version\ncontext Patient"));
-            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(devMode.lastAttempt()).hasValueSatisfying(a -> {
-                assertThat(a.version()).isEqualTo("1.0.0");
-                assertThat(a.published()).isFalse();
-                assertThat(String.join(" ", a.problems())).contains("already published with different content");
-            }));
+            java.nio.file.Files.writeString(
+                    file, text.replace("context Patient", "// saved without a new version\ncontext Patient"));
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(devMode.lastAttempt()).hasValueSatisfying(a -> {
+                        assertThat(a.version()).isEqualTo("1.0.0");
+                        assertThat(a.published()).isFalse();
+                        assertThat(String.join(" ", a.problems())).contains("already published with different content");
+                    }));
             assertThat(cqlOf(read(Library.class, "Library/" + RULES))).isEqualTo(text);
         } finally {
             java.nio.file.Files.writeString(file, text);
@@ -236,7 +296,11 @@ class PublishGateIT extends AppIntegrationTest {
     void aValueSetPublishedOverFhirSurvivesTheLoaderAtRestart() {
         ValueSet krasGene = read(ValueSet.class, "ValueSet/kras-gene");
         krasGene.setVersion("1.0.3");
-        krasGene.getCompose().addInclude().setSystem("http://hospital.example.org/CodeSystem/local-genes").addConcept().setCode("KRAS-LOCAL");
+        krasGene.getCompose()
+                .addInclude()
+                .setSystem("http://hospital.example.org/CodeSystem/local-genes")
+                .addConcept()
+                .setCode("KRAS-LOCAL");
         assertThat(put("ValueSet/kras-gene", krasGene).status()).isEqualTo(200);
 
         loader.load();
@@ -245,7 +309,9 @@ class PublishGateIT extends AppIntegrationTest {
         assertThat(stored.getVersion()).isEqualTo("1.0.3");
         assertThat(stored.getCompose().getInclude()).anyMatch(i -> i.getSystem().endsWith("local-genes"));
         assertThat(stored.getExtensionByUrl("http://crlm-cds.org/fhir/StructureDefinition/published-by")
-                .getValue().primitiveValue()).isNotBlank();
+                        .getValue()
+                        .primitiveValue())
+                .isNotBlank();
         assertThat(ruleCache.current().orElseThrow().valueSetCodes("http://crlm-cds.org/fhir/ValueSet/kras-gene"))
                 .contains("http://hospital.example.org/CodeSystem/local-genes|KRAS-LOCAL");
     }
@@ -254,8 +320,13 @@ class PublishGateIT extends AppIntegrationTest {
     void aSameVersionValueSetPublishedBeforeVersionsWereCheckedIsKeptToo() {
         // Written as an older server would have stored it: the same version, other content, stamped as a publish.
         ValueSet krasGene = read(ValueSet.class, "ValueSet/kras-gene");
-        krasGene.getCompose().addInclude().setSystem("http://hospital.example.org/CodeSystem/local-genes").addConcept().setCode("KRAS-OLD");
-        krasGene.addExtension("http://crlm-cds.org/fhir/StructureDefinition/published-by", new StringType("an informatician"));
+        krasGene.getCompose()
+                .addInclude()
+                .setSystem("http://hospital.example.org/CodeSystem/local-genes")
+                .addConcept()
+                .setCode("KRAS-OLD");
+        krasGene.addExtension(
+                "http://crlm-cds.org/fhir/StructureDefinition/published-by", new StringType("an informatician"));
         daoRegistry.getResourceDao(ValueSet.class).update(krasGene, TrustedLoad.request());
 
         loader.load();
@@ -268,8 +339,12 @@ class PublishGateIT extends AppIntegrationTest {
 
     @Test
     void aCandidateUnderWhichARuleFailsToEvaluateIsRefused() {
-        Library failing = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.13",
-                cql -> cql.replace("define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
+        Library failing = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.13",
+                cql -> cql.replace(
+                        "define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
                         "define \"R5 Applies\":\n  singleton from { \"Ablation Planned\", \"Ablation Planned\" or true }"));
         assertThat(cqlOf(failing)).contains("singleton from");
 
@@ -283,8 +358,12 @@ class PublishGateIT extends AppIntegrationTest {
     @Test
     void changedCardsAreRefusedAndListedUntilTheSameRequestUpdatesTheirExpectations() {
         // R2 from three planned lesions instead of two: a threshold no card text states in figures.
-        Library lowered = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.14",
-                cql -> cql.replace("parameter \"Multiple Ablation Count\" Integer default 2",
+        Library lowered = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.14",
+                cql -> cql.replace(
+                        "parameter \"Multiple Ablation Count\" Integer default 2",
                         "parameter \"Multiple Ablation Count\" Integer default 3"));
 
         Http.Response refused = put("Library/" + RULES, lowered);
@@ -295,7 +374,8 @@ class PublishGateIT extends AppIntegrationTest {
         assertThat(changes.values()).allSatisfy(c -> assertThat(c.after()).isNotEqualTo(c.before()));
         assertRulesUnchanged();
 
-        Http.Response accepted = put("Library/" + RULES, ScenarioChanges.expecting(lowered, ScenarioChanges.after(changes)));
+        Http.Response accepted =
+                put("Library/" + RULES, ScenarioChanges.expecting(lowered, ScenarioChanges.after(changes)));
         assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
         assertThat(ruleIds("crlm-demo-10")).containsExactly("R1");
         assertThat(read(Library.class, "Library/" + RULES).getExtension())
@@ -304,7 +384,8 @@ class PublishGateIT extends AppIntegrationTest {
         // Back to 1.0.0: the scenarios change again, so the restore names their original expectations.
         Library back = (Library) FHIR.newJsonParser().parseResource(originals.get("Library/" + RULES));
         back.setMeta(null);
-        Http.Response restored = put("Library/" + RULES, ScenarioChanges.expecting(back, ScenarioChanges.before(changes)));
+        Http.Response restored =
+                put("Library/" + RULES, ScenarioChanges.expecting(back, ScenarioChanges.before(changes)));
         assertThat(restored.status()).as(restored.body()).isEqualTo(200);
     }
 
@@ -312,51 +393,80 @@ class PublishGateIT extends AppIntegrationTest {
 
     @Test
     void aThresholdChangeIsRefusedWhileACardStillStatesTheOldNumber() {
-        Library lowered = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.16",
-                cql -> cql.replace("parameter \"Large Lesion mm\" Decimal default 30.0", "parameter \"Large Lesion mm\" Decimal default 25.0"));
+        Library lowered = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.16",
+                cql -> cql.replace(
+                        "parameter \"Large Lesion mm\" Decimal default 30.0",
+                        "parameter \"Large Lesion mm\" Decimal default 25.0"));
 
         Http.Response put = put("Library/" + RULES, lowered);
 
         assertThat(put.status()).as(put.body()).isEqualTo(422);
-        assertThat(diagnostics(put)).contains("rule R3 card text").contains("states 30 mm").contains("[25.0]")
+        assertThat(diagnostics(put))
+                .contains("rule R3 card text")
+                .contains("states 30 mm")
+                .contains("[25.0]")
                 .contains("rule R6 card text");
         assertRulesUnchanged();
     }
 
     @Test
     void aThresholdChangeWithItsCardTextAndExpectationsInOneTransactionIsAccepted() {
-        Library lowered = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.17",
-                cql -> cql.replace("parameter \"Large Lesion mm\" Decimal default 30.0", "parameter \"Large Lesion mm\" Decimal default 25.0"));
+        Library lowered = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.17",
+                cql -> cql.replace(
+                        "parameter \"Large Lesion mm\" Decimal default 30.0",
+                        "parameter \"Large Lesion mm\" Decimal default 25.0"));
         Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        transaction.addEntry().setResource(lowered).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("Library/" + RULES);
+        transaction
+                .addEntry()
+                .setResource(lowered)
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl("Library/" + RULES);
         for (String rule : new String[] {"crlm-rule-r3", "crlm-rule-r6"}) {
             PlanDefinition plan = read(PlanDefinition.class, "PlanDefinition/" + rule);
             plan.setVersion("1.0.1");
             plan.getAction().forEach(action -> {
                 action.setTitle(action.getTitle().replace("30 mm", "25 mm"));
-                action.getCode().forEach(code -> code.getCoding().forEach(c -> c.setDisplay(c.getDisplay() == null ? null
-                        : c.getDisplay().replace("30 mm", "25 mm"))));
+                action.getCode().forEach(code -> code.getCoding()
+                        .forEach(c -> c.setDisplay(
+                                c.getDisplay() == null ? null : c.getDisplay().replace("30 mm", "25 mm"))));
             });
-            transaction.addEntry().setResource(plan).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl("PlanDefinition/" + rule);
+            transaction
+                    .addEntry()
+                    .setResource(plan)
+                    .getRequest()
+                    .setMethod(Bundle.HTTPVerb.PUT)
+                    .setUrl("PlanDefinition/" + rule);
         }
         String token = keys().fhirToken("user/*.read", "user/*.write", TestKeys.AUTHORING_SCOPE);
-        Map<String, String> headers = Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + token);
+        Map<String, String> headers =
+                Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + token);
 
-        Http.Response refused = Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
+        Http.Response refused =
+                Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
         assertThat(refused.status()).as(refused.body()).isEqualTo(422);
         assertThat(diagnostics(refused)).doesNotContain("card text");
         Map<String, ScenarioChanges.Change> changes = ScenarioChanges.of(outcome(refused));
         assertThat(changes).isNotEmpty();
         try {
             ScenarioChanges.expecting(lowered, ScenarioChanges.after(changes));
-            Http.Response accepted = Http.send("POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
+            Http.Response accepted = Http.send(
+                    "POST", base() + "/fhir", FHIR.newJsonParser().encodeResourceToString(transaction), headers);
 
             assertThat(accepted.status()).as(accepted.body()).isEqualTo(200);
             JsonNode cards = cds.patientView("crlm-demo-09").json();
             assertThat(CdsHooksShape.ruleIds(cards)).contains("R3");
             for (JsonNode card : cards.path("cards")) {
                 if ("R3".equals(card.path("source").path("topic").path("code").asText())) {
-                    assertThat(card.path("summary").asText()).contains("25 mm or more").doesNotContain("30 mm");
+                    assertThat(card.path("summary").asText())
+                            .contains("25 mm or more")
+                            .doesNotContain("30 mm");
                 }
             }
         } finally {
@@ -370,44 +480,54 @@ class PublishGateIT extends AppIntegrationTest {
     void readinessGoesDownWhileTheRulesInServiceCannotEvaluate() {
         // As if the gate had been bypassed (a node of an older release, a database restore): a rule set
         // under which R5 fails for every patient with an ablation planned is put in service.
-        Library failing = withCql(read(Library.class, "Library/" + RULES), RULES, "1.0.15",
-                cql -> cql.replace("define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
+        Library failing = withCql(
+                read(Library.class, "Library/" + RULES),
+                RULES,
+                "1.0.15",
+                cql -> cql.replace(
+                        "define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
                         "define \"R5 Applies\":\n  singleton from { \"Ablation Planned\", \"Ablation Planned\" or true }"));
         RuleSetBuilder.Result built = ruleCache.validate(repository.load().with(failing));
         assertThat(built.ok()).as(built.problems().toString()).isTrue();
 
         ruleCache.swap(built.ruleSet().orElseThrow());
 
-        assertThat(Http.get(base() + "/actuator/health/readiness", null).status()).isEqualTo(503);
+        assertThat(Http.get(base() + "/actuator/health/readiness", null).status())
+                .isEqualTo(503);
         assertThat(Http.get(base() + "/actuator/prometheus", null).body()).contains("cds_rules_evaluable 0.0");
 
         ruleCache.rebuild(repository.load());
 
-        assertThat(Http.get(base() + "/actuator/health/readiness", null).status()).isEqualTo(200);
+        assertThat(Http.get(base() + "/actuator/health/readiness", null).status())
+                .isEqualTo(200);
         assertThat(Http.get(base() + "/actuator/prometheus", null).body()).contains("cds_rules_evaluable 1.0");
     }
 
     // ---- helpers ----
 
     private void assertRulesUnchanged() {
-        cardsBefore.forEach((patient, cards) -> assertThat(ruleIds(patient)).as("cards of " + patient).isEqualTo(cards));
+        cardsBefore.forEach((patient, cards) ->
+                assertThat(ruleIds(patient)).as("cards of " + patient).isEqualTo(cards));
     }
 
-    private record JsonResult(Http.Response response) {
-    }
+    private record JsonResult(Http.Response response) {}
 
     private String author() {
         return keys().fhirToken("user/*.read", TestKeys.AUTHORING_SCOPE);
     }
 
     private <T extends Resource> T read(Class<T> type, String ref) {
-        T resource = FHIR.newJsonParser().parseResource(type, Http.get(base() + "/fhir/" + ref, author()).body());
+        T resource = FHIR.newJsonParser()
+                .parseResource(type, Http.get(base() + "/fhir/" + ref, author()).body());
         resource.setMeta(null);
         return resource;
     }
 
     private Http.Response put(String ref, Resource resource) {
-        return Http.send("PUT", base() + "/fhir/" + ref, FHIR.newJsonParser().encodeResourceToString(resource),
+        return Http.send(
+                "PUT",
+                base() + "/fhir/" + ref,
+                FHIR.newJsonParser().encodeResourceToString(resource),
                 Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + author()));
     }
 
@@ -417,12 +537,15 @@ class PublishGateIT extends AppIntegrationTest {
 
     private static String diagnostics(Http.Response response) {
         StringBuilder text = new StringBuilder();
-        outcome(response).getIssue().forEach(i -> text.append(i.getDiagnostics()).append('\n'));
+        outcome(response).getIssue().forEach(i -> text.append(i.getDiagnostics())
+                .append('\n'));
         return text.toString();
     }
 
-    private static Library withCql(Library library, String name, String version, java.util.function.UnaryOperator<String> edit) {
-        String cql = cqlOf(library).replaceFirst("library " + name + " version '[^']+'", "library " + name + " version '" + version + "'");
+    private static Library withCql(
+            Library library, String name, String version, java.util.function.UnaryOperator<String> edit) {
+        String cql = cqlOf(library)
+                .replaceFirst("library " + name + " version '[^']+'", "library " + name + " version '" + version + "'");
         if (edit != null) {
             cql = edit.apply(cql);
         }

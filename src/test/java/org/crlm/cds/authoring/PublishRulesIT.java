@@ -15,7 +15,6 @@ import java.util.TreeSet;
 import org.crlm.cds.rules.CqlSource;
 import org.crlm.cds.rules.RuleSetBuilder;
 import org.crlm.cds.support.AppIntegrationTest;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
 import org.crlm.cds.support.Http;
@@ -27,6 +26,7 @@ import org.hl7.fhir.r4.model.PlanDefinition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * Informaticians publish rules through the FHIR API of the running server: a valid change is
@@ -41,8 +41,10 @@ class PublishRulesIT extends AppIntegrationTest {
 
     @Autowired
     DevModeWatcher devMode;
+
     @Autowired
     org.crlm.cds.rules.RuleLibraryCache ruleCache;
+
     @Autowired
     org.crlm.cds.knowledge.KnowledgeRepository repository;
 
@@ -53,7 +55,8 @@ class PublishRulesIT extends AppIntegrationTest {
     @BeforeEach
     void remember() throws Exception {
         cds = new CdsClient(base(), keys());
-        originalLibraryJson = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
+        originalLibraryJson =
+                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
         originalCql = cqlOf(originalLibraryJson);
     }
 
@@ -65,22 +68,31 @@ class PublishRulesIT extends AppIntegrationTest {
         String repository = Files.readString(Path.of("cql", LIBRARY + ".cql"));
         if (!Files.readString(watched).equals(repository)) {
             Files.writeString(watched, repository);
-            String version = CqlSource.of(repository, watched.toString()).orElseThrow().version();
-            await().atMost(Duration.ofSeconds(15))
-                    .until(() -> devMode.lastAttempt().filter(a -> version.equals(a.version())).isPresent());
+            String version =
+                    CqlSource.of(repository, watched.toString()).orElseThrow().version();
+            await().atMost(Duration.ofSeconds(15)).until(() -> devMode.lastAttempt()
+                    .filter(a -> version.equals(a.version()))
+                    .isPresent());
         }
         Library original = FHIR.newJsonParser().parseResource(Library.class, originalLibraryJson);
         // The dev-mode watcher may publish the restored cql/ file at the same moment (409 on a
         // version race): read again and retry until the stored library is the original.
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(300)).until(() -> {
-            String current = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body();
-            if (cqlOf(current).equals(originalCql) && FHIR.newJsonParser().parseResource(Library.class, current).getVersion().equals(original.getVersion())) {
-                return true;
-            }
-            Http.Response put = putLibrary(original, authorToken());
-            assertThat(put.status()).as(put.body()).isIn(200, 201, 409);
-            return false;
-        });
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> {
+                    String current = Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken())
+                            .body();
+                    if (cqlOf(current).equals(originalCql)
+                            && FHIR.newJsonParser()
+                                    .parseResource(Library.class, current)
+                                    .getVersion()
+                                    .equals(original.getVersion())) {
+                        return true;
+                    }
+                    Http.Response put = putLibrary(original, authorToken());
+                    assertThat(put.status()).as(put.body()).isIn(200, 201, 409);
+                    return false;
+                });
         awaitRulesVersion("1.0.0");
     }
 
@@ -95,10 +107,18 @@ class PublishRulesIT extends AppIntegrationTest {
 
         JsonNode body = patientView("crlm-demo-02");
         assertThat(CdsHooksShape.ruleIds(body)).containsExactly("R6");
-        assertThat(body.path("cards").get(0).path("extension").path("org.crlm-cds.rule").path("libraryVersion").asText())
+        assertThat(body.path("cards")
+                        .get(0)
+                        .path("extension")
+                        .path("org.crlm-cds.rule")
+                        .path("libraryVersion")
+                        .asText())
                 .isEqualTo("1.0.1");
-        Library stored = FHIR.newJsonParser().parseResource(Library.class,
-                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body());
+        Library stored = FHIR.newJsonParser()
+                .parseResource(
+                        Library.class,
+                        Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken())
+                                .body());
         assertThat(stored.getVersion()).isEqualTo("1.0.1");
         assertThat(stored.getContent()).extracting(c -> c.getContentType()).contains("application/elm+json");
     }
@@ -107,7 +127,8 @@ class PublishRulesIT extends AppIntegrationTest {
     void brokenCqlIsRefusedWithTheLineAndTheRulesInServiceStay() {
         Set<String> before = ruleIds("crlm-demo-01");
         String broken = withVersion(originalCql, "1.0.2")
-                .replace("define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Planned\"",
+                .replace(
+                        "define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Planned\"",
                         "define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Plannned\"");
         int line = lineOf(broken, "Ablation Plannned");
 
@@ -116,21 +137,35 @@ class PublishRulesIT extends AppIntegrationTest {
         assertThat(put.status()).isEqualTo(422);
         OperationOutcome outcome = FHIR.newJsonParser().parseResource(OperationOutcome.class, put.body());
         OperationOutcome.OperationOutcomeIssueComponent issue = outcome.getIssueFirstRep();
-        assertThat(issue.getDiagnostics()).contains("CRLMAblationRules line " + line).contains("Ablation Plannned");
+        assertThat(issue.getDiagnostics())
+                .contains("CRLMAblationRules line " + line)
+                .contains("Ablation Plannned");
         assertThat(issue.getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line")
-                .getValue().primitiveValue()).isEqualTo(Integer.toString(line));
+                        .getValue()
+                        .primitiveValue())
+                .isEqualTo(Integer.toString(line));
         assertThat(ruleIds("crlm-demo-01")).isEqualTo(before);
-        assertThat(FHIR.newJsonParser().parseResource(Library.class,
-                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body()).getVersion()).isEqualTo("1.0.0");
+        assertThat(FHIR.newJsonParser()
+                        .parseResource(
+                                Library.class,
+                                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken())
+                                        .body())
+                        .getVersion())
+                .isEqualTo("1.0.0");
     }
 
     @Test
     void aPlanDefinitionNamingAMissingExpressionIsRefused() {
-        PlanDefinition plan = FHIR.newJsonParser().parseResource(PlanDefinition.class,
-                Http.get(base() + "/fhir/PlanDefinition/crlm-rule-r3", authorToken()).body());
+        PlanDefinition plan = FHIR.newJsonParser()
+                .parseResource(
+                        PlanDefinition.class,
+                        Http.get(base() + "/fhir/PlanDefinition/crlm-rule-r3", authorToken())
+                                .body());
         plan.setVersion("1.0.1");
         plan.getActionFirstRep().getConditionFirstRep().getExpression().setExpression("R3 Aplies");
-        Http.Response put = Http.send("PUT", base() + "/fhir/PlanDefinition/crlm-rule-r3",
+        Http.Response put = Http.send(
+                "PUT",
+                base() + "/fhir/PlanDefinition/crlm-rule-r3",
                 FHIR.newJsonParser().encodeResourceToString(plan),
                 Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + authorToken()));
         assertThat(put.status()).isEqualTo(422);
@@ -147,17 +182,21 @@ class PublishRulesIT extends AppIntegrationTest {
 
     @Test
     void theOverviewShowsEachRulesGovernance() {
-        JsonNode overview = Http.get(base() + "/console/api/overview", authorToken()).json();
+        JsonNode overview =
+                Http.get(base() + "/console/api/overview", authorToken()).json();
         int rules = 0;
         for (JsonNode service : overview.path("services")) {
             for (JsonNode rule : service.path("rules")) {
                 JsonNode governance = rule.path("governance");
-                assertThat(governance.path("authors").size()).as(rule.path("ruleId").asText()).isPositive();
+                assertThat(governance.path("authors").size())
+                        .as(rule.path("ruleId").asText())
+                        .isPositive();
                 assertThat(governance.path("reviewers").size()).isPositive();
                 assertThat(governance.path("approvalDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
                 assertThat(governance.path("lastReviewDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
                 assertThat(governance.path("effectiveFrom").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
-                assertThat(governance.path("citations").findValuesAsText("url")).isNotEmpty()
+                assertThat(governance.path("citations").findValuesAsText("url"))
+                        .isNotEmpty()
                         .allMatch(u -> u.startsWith("https://"));
                 rules++;
             }
@@ -174,37 +213,68 @@ class PublishRulesIT extends AppIntegrationTest {
         assertThat(anonymous.status()).isEqualTo(401);
         // A transaction at the server root needs */*.write; a Library inside it still needs the authoring scope.
         Library library = libraryWith(changed);
-        String transaction = """
+        String transaction =
+                """
                 {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": %s,
-                  "request": {"method": "PUT", "url": "Library/%s"}}]}""".formatted(
-                FHIR.newJsonParser().encodeResourceToString(library), LIBRARY);
-        Http.Response tx = Http.send("POST", base() + "/fhir", transaction, Map.of("Content-Type", "application/fhir+json",
-                "Authorization", "Bearer " + keys().fhirToken("user/*.write", "user/*.read")));
+                  "request": {"method": "PUT", "url": "Library/%s"}}]}"""
+                        .formatted(FHIR.newJsonParser().encodeResourceToString(library), LIBRARY);
+        Http.Response tx = Http.send(
+                "POST",
+                base() + "/fhir",
+                transaction,
+                Map.of(
+                        "Content-Type",
+                        "application/fhir+json",
+                        "Authorization",
+                        "Bearer " + keys().fhirToken("user/*.write", "user/*.read")));
         assertThat(tx.status()).isEqualTo(403);
-        assertThat(cqlOf(Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body())).isEqualTo(originalCql);
+        assertThat(cqlOf(Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken())
+                        .body()))
+                .isEqualTo(originalCql);
     }
 
     @Test
     void validateRulesChecksWithoutSaving() {
-        String broken = withVersion(originalCql, "1.0.4").replace("define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Planned\"",
+        String broken = withVersion(originalCql, "1.0.4")
+                .replace(
+                        "define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Planned\"",
                         "define \"R1 Applies\":\n  \"KRAS Status\" = 'mutated' and \"Ablation Plannd\"");
         Parameters parameters = new Parameters();
         parameters.addParameter().setName("resource").setResource(libraryWith(broken));
-        Http.Response response = Http.send("POST", base() + "/fhir/Library/$validate-rules",
+        Http.Response response = Http.send(
+                "POST",
+                base() + "/fhir/Library/$validate-rules",
                 FHIR.newJsonParser().encodeResourceToString(parameters),
                 Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + authorToken()));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         OperationOutcome outcome = FHIR.newJsonParser().parseResource(OperationOutcome.class, response.body());
-        assertThat(outcome.getIssue()).anyMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR
-                && i.getDiagnostics().contains("Ablation Plannd") && i.getDiagnostics().contains("line "));
+        assertThat(outcome.getIssue())
+                .anyMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR
+                        && i.getDiagnostics().contains("Ablation Plannd")
+                        && i.getDiagnostics().contains("line "));
 
         parameters.getParameterFirstRep().setResource(libraryWith(withVersion(originalCql, "1.0.4")));
-        OperationOutcome ok = FHIR.newJsonParser().parseResource(OperationOutcome.class, Http.send("POST",
-                base() + "/fhir/Library/$validate-rules", FHIR.newJsonParser().encodeResourceToString(parameters),
-                Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + authorToken())).body());
+        OperationOutcome ok = FHIR.newJsonParser()
+                .parseResource(
+                        OperationOutcome.class,
+                        Http.send(
+                                        "POST",
+                                        base() + "/fhir/Library/$validate-rules",
+                                        FHIR.newJsonParser().encodeResourceToString(parameters),
+                                        Map.of(
+                                                "Content-Type",
+                                                "application/fhir+json",
+                                                "Authorization",
+                                                "Bearer " + authorToken()))
+                                .body());
         assertThat(ok.getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR);
-        assertThat(FHIR.newJsonParser().parseResource(Library.class,
-                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken()).body()).getVersion()).isEqualTo("1.0.0");
+        assertThat(FHIR.newJsonParser()
+                        .parseResource(
+                                Library.class,
+                                Http.get(base() + "/fhir/Library/" + LIBRARY, authorToken())
+                                        .body())
+                        .getVersion())
+                .isEqualTo("1.0.0");
     }
 
     @Test
@@ -212,7 +282,8 @@ class PublishRulesIT extends AppIntegrationTest {
         // The publish gate refuses such rules (PublishGateIT); put them in service directly, as a node of an
         // older release could, to see that a failing rule never silences the others.
         String failing = withVersion(originalCql, "1.0.5")
-                .replace("define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
+                .replace(
+                        "define \"R5 Applies\":\n  \"NRAS Status\" = 'mutated' and \"Ablation Planned\"",
                         "define \"R5 Applies\":\n  singleton from { \"Ablation Planned\", \"Ablation Planned\" or true }");
         assertThat(failing).contains("singleton from");
         RuleSetBuilder.Result built = ruleCache.validate(repository.load().with(libraryWith(failing)));
@@ -235,19 +306,24 @@ class PublishRulesIT extends AppIntegrationTest {
     void devModePublishesCqlOnSaveAndKeepsTheLastGoodRulesOnABrokenSave() throws Exception {
         Path file = CQL_DIR.resolve(LIBRARY + ".cql");
         String text = Files.readString(file);
-        Files.writeString(file, withVersion(text, "1.0.6")
-                .replace("context Patient", "// Saved in dev mode.\ncontext Patient"), StandardCharsets.UTF_8);
+        Files.writeString(
+                file,
+                withVersion(text, "1.0.6").replace("context Patient", "// Saved in dev mode.\ncontext Patient"),
+                StandardCharsets.UTF_8);
         awaitRulesVersion("1.0.6");
         assertThat(ruleIds("crlm-demo-02")).containsExactly("R6");
 
-        Files.writeString(file, withVersion(text, "1.0.7").replace("define \"R3 Applies\":", "define \"R3 Applies\" oops"),
+        Files.writeString(
+                file,
+                withVersion(text, "1.0.7").replace("define \"R3 Applies\":", "define \"R3 Applies\" oops"),
                 StandardCharsets.UTF_8);
         // The watcher saw the broken save and refused it (not merely: nothing happened yet).
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(devMode.lastAttempt()).hasValueSatisfying(a -> {
-            assertThat(a.version()).isEqualTo("1.0.7");
-            assertThat(a.published()).isFalse();
-            assertThat(String.join(" ", a.problems())).contains("line");
-        }));
+        await().atMost(Duration.ofSeconds(15))
+                .untilAsserted(() -> assertThat(devMode.lastAttempt()).hasValueSatisfying(a -> {
+                    assertThat(a.version()).isEqualTo("1.0.7");
+                    assertThat(a.published()).isFalse();
+                    assertThat(String.join(" ", a.problems())).contains("line");
+                }));
         assertThat(currentRulesVersion()).isEqualTo("1.0.6");
         assertThat(ruleIds("crlm-demo-02")).containsExactly("R6");
     }
@@ -256,7 +332,8 @@ class PublishRulesIT extends AppIntegrationTest {
 
     /** The CQL with only its own library header's version changed (includes keep theirs). */
     private static String withVersion(String cql, String version) {
-        return cql.replaceFirst("library CRLMAblationRules version '[^']+'", "library CRLMAblationRules version '" + version + "'");
+        return cql.replaceFirst(
+                "library CRLMAblationRules version '[^']+'", "library CRLMAblationRules version '" + version + "'");
     }
 
     private String authorToken() {
@@ -277,15 +354,23 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     private Http.Response putLibrary(Library library, String token) {
-        Map<String, String> headers = token == null ? Map.of("Content-Type", "application/fhir+json")
+        Map<String, String> headers = token == null
+                ? Map.of("Content-Type", "application/fhir+json")
                 : Map.of("Content-Type", "application/fhir+json", "Authorization", "Bearer " + token);
-        return Http.send("PUT", base() + "/fhir/Library/" + LIBRARY, FHIR.newJsonParser().encodeResourceToString(library), headers);
+        return Http.send(
+                "PUT",
+                base() + "/fhir/Library/" + LIBRARY,
+                FHIR.newJsonParser().encodeResourceToString(library),
+                headers);
     }
 
     private static String cqlOf(String libraryJson) {
         Library library = FHIR.newJsonParser().parseResource(Library.class, libraryJson);
-        return library.getContent().stream().filter(c -> "text/cql".equals(c.getContentType()))
-                .map(c -> new String(c.getData(), StandardCharsets.UTF_8)).findFirst().orElseThrow();
+        return library.getContent().stream()
+                .filter(c -> "text/cql".equals(c.getContentType()))
+                .map(c -> new String(c.getData(), StandardCharsets.UTF_8))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static int lineOf(String text, String needle) {
@@ -304,7 +389,8 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     private String currentRulesVersion() {
-        JsonNode overview = Http.get(base() + "/console/api/overview", authorToken()).json();
+        JsonNode overview =
+                Http.get(base() + "/console/api/overview", authorToken()).json();
         for (JsonNode library : overview.path("libraries")) {
             if (LIBRARY.equals(library.path("name").asText())) {
                 return library.path("version").asText();
@@ -314,7 +400,9 @@ class PublishRulesIT extends AppIntegrationTest {
     }
 
     private void awaitRulesVersion(String version) {
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
-                .untilAsserted(() -> assertThat(currentRulesVersion()).as("rules version").isEqualTo(version));
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() ->
+                        assertThat(currentRulesVersion()).as("rules version").isEqualTo(version));
     }
 }

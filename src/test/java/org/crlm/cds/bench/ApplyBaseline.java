@@ -52,9 +52,14 @@ public final class ApplyBaseline {
         org.hl7.fhir.r4.model.ValueSet copy = valueSet.copy();
         org.hl7.fhir.r4.model.ValueSet.ValueSetExpansionComponent expansion = copy.getExpansion();
         expansion.setTimestamp(new java.util.Date());
-        for (org.hl7.fhir.r4.model.ValueSet.ConceptSetComponent include : copy.getCompose().getInclude()) {
+        for (org.hl7.fhir.r4.model.ValueSet.ConceptSetComponent include :
+                copy.getCompose().getInclude()) {
             for (org.hl7.fhir.r4.model.ValueSet.ConceptReferenceComponent concept : include.getConcept()) {
-                expansion.addContains().setSystem(include.getSystem()).setCode(concept.getCode()).setDisplay(concept.getDisplay());
+                expansion
+                        .addContains()
+                        .setSystem(include.getSystem())
+                        .setCode(concept.getCode())
+                        .setDisplay(concept.getDisplay());
             }
         }
         return copy;
@@ -62,16 +67,29 @@ public final class ApplyBaseline {
 
     /** $apply of a service PlanDefinition for the patient; the draft orders go in as data. */
     public CarePlan apply(String planDefinitionId, String patientId) {
-        return (CarePlan) processor.apply(Eithers.forMiddle3(new IdType("PlanDefinition", planDefinitionId)),
-                "Patient/" + patientId, null, null, null, null, null, null, null, null,
-                null, draftOrders, null, libraryEngine);
+        return (CarePlan) processor.apply(
+                Eithers.forMiddle3(new IdType("PlanDefinition", planDefinitionId)),
+                "Patient/" + patientId,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                draftOrders,
+                null,
+                libraryEngine);
     }
 
     /** The rule ids whose actions $apply kept: the rule PlanDefinitions' RequestGroups that have an action. */
     public static Set<String> ruleIds(CarePlan carePlan) {
         Set<String> ids = new TreeSet<>();
         for (Resource contained : carePlan.getContained()) {
-            if (contained instanceof RequestGroup group && group.getIdElement().getIdPart().matches("R\\d-crlm-rule-r\\d")) {
+            if (contained instanceof RequestGroup group
+                    && group.getIdElement().getIdPart().matches("R\\d-crlm-rule-r\\d")) {
                 for (RequestGroup.RequestGroupActionComponent action : group.getAction()) {
                     if (action == null) {
                         continue; // an action whose condition was false
@@ -94,13 +112,15 @@ public final class ApplyBaseline {
     public static void main(String[] args) {
         KnowledgeResources knowledge = BenchData.knowledge();
         List<IBaseResource> record = BenchData.demoRecord();
-        ApplyBaseline baseline = new ApplyBaseline(knowledge, BenchData.withoutOrders(record), BenchData.draftOrders(record));
+        ApplyBaseline baseline =
+                new ApplyBaseline(knowledge, BenchData.withoutOrders(record), BenchData.draftOrders(record));
         for (int i = 0; i < 5; i++) {
             long t = System.nanoTime();
             CarePlan plan = baseline.apply("crlm-ablation-order-sign", BenchData.PATIENT);
             System.out.printf("$apply %.1f ms -> %s%n", (System.nanoTime() - t) / 1e6, ruleIds(plan));
             if (i == 0) {
-                String json = BenchData.FHIR.newJsonParser().setPrettyPrint(true).encodeResourceToString(plan);
+                String json =
+                        BenchData.FHIR.newJsonParser().setPrettyPrint(true).encodeResourceToString(plan);
                 System.out.println(json.substring(0, Math.min(4000, json.length())));
             }
         }

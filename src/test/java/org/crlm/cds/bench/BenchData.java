@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.crlm.cds.authoring.BundlePrefetch;
-import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
-import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.RepositoryFiles;
+import org.crlm.cds.knowledge.ServiceCatalog;
+import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.CqlLibraryCompiler;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleSet;
@@ -45,8 +45,7 @@ public final class BenchData {
     public static final ObjectMapper JSON = new ObjectMapper();
     public static final String PATIENT = "crlm-demo-01";
 
-    private BenchData() {
-    }
+    private BenchData() {}
 
     public static KnowledgeResources knowledge() {
         RepositoryFiles files = new RepositoryFiles(FHIR);
@@ -57,14 +56,20 @@ public final class BenchData {
     }
 
     public static RuleSet rules(KnowledgeResources knowledge) {
-        return new RuleSetBuilder(new CqlLibraryCompiler()).build(knowledge).ruleSet().orElseThrow();
+        return new RuleSetBuilder(new CqlLibraryCompiler())
+                .build(knowledge)
+                .ruleSet()
+                .orElseThrow();
     }
 
     /** The demo patient's record, with its ablation orders taken out (they are the order-sign draft orders). */
     public static List<IBaseResource> demoRecord() {
         try {
-            Bundle bundle = FHIR.newJsonParser().parseResource(Bundle.class,
-                    Files.readString(Path.of("fhir-resources", "demo", "demo-01-kras-g12d-two-rfa-synchronous.json")));
+            Bundle bundle = FHIR.newJsonParser()
+                    .parseResource(
+                            Bundle.class,
+                            Files.readString(
+                                    Path.of("fhir-resources", "demo", "demo-01-kras-g12d-two-rfa-synchronous.json")));
             List<IBaseResource> record = new ArrayList<>();
             bundle.getEntry().forEach(e -> record.add(e.getResource()));
             return record;
@@ -90,8 +95,13 @@ public final class BenchData {
     }
 
     /** A CDS Hooks request; prefetch from the templates over the record, or none. */
-    public static ObjectNode request(ServiceDefinition service, RuleSet rules, String patientId, List<IBaseResource> record,
-            List<IBaseResource> draftOrders, boolean prefetch) {
+    public static ObjectNode request(
+            ServiceDefinition service,
+            RuleSet rules,
+            String patientId,
+            List<IBaseResource> record,
+            List<IBaseResource> draftOrders,
+            boolean prefetch) {
         ObjectNode request = JSON.createObjectNode();
         request.put("hook", service.hook());
         request.put("hookInstance", UUID.randomUUID().toString());
@@ -133,7 +143,8 @@ public final class BenchData {
             BodyStructure lesion = new BodyStructure();
             lesion.setId(patientId + "-lesion-" + l);
             lesion.setPatient(new Reference("Patient/" + patientId));
-            lesion.setLocation(new CodeableConcept(new Coding("http://snomed.info/sct", "10200004", "Liver structure")));
+            lesion.setLocation(
+                    new CodeableConcept(new Coding("http://snomed.info/sct", "10200004", "Liver structure")));
             record.add(lesion);
         }
         for (int i = 0; i < observations; i++) {
@@ -141,15 +152,21 @@ public final class BenchData {
             o.setId(patientId + "-obs-" + i);
             o.setStatus(Observation.ObservationStatus.FINAL);
             o.setSubject(new Reference("Patient/" + patientId));
-            o.setEffective(new DateTimeType("20%02d-%02d-%02dT10:00:00Z".formatted(10 + (i / 336) % 15, 1 + (i / 28) % 12, 1 + i % 28)));
+            o.setEffective(new DateTimeType(
+                    "20%02d-%02d-%02dT10:00:00Z".formatted(10 + (i / 336) % 15, 1 + (i / 28) % 12, 1 + i % 28)));
             if (i % 10 == 0) {
                 o.setCode(new CodeableConcept(new Coding("http://loinc.org", "21702-6", "KRAS gene mutations found")));
                 o.setValue(new org.hl7.fhir.r4.model.StringType(i % 20 == 0 ? "p.Gly12Asp" : "not detected"));
             } else {
                 o.setCode(new CodeableConcept(new Coding("http://loinc.org", "21889-1", "Size Tumor")));
                 o.addFocus(new Reference("BodyStructure/" + patientId + "-lesion-" + (i % lesions)));
-                o.addComponent().setCode(new CodeableConcept(new Coding("http://loinc.org", "33728-7", null)))
-                        .setValue(new Quantity().setValue(10 + i % 25).setUnit("mm").setSystem("http://unitsofmeasure.org").setCode("mm"));
+                o.addComponent()
+                        .setCode(new CodeableConcept(new Coding("http://loinc.org", "33728-7", null)))
+                        .setValue(new Quantity()
+                                .setValue(10 + i % 25)
+                                .setUnit("mm")
+                                .setSystem("http://unitsofmeasure.org")
+                                .setCode("mm"));
             }
             record.add(o);
         }

@@ -109,7 +109,9 @@ public final class BenchmarkSuite {
         RuleSet rules = BenchData.rules(knowledge);
         TestKeys keys = TestKeys.get();
         int port = TestKeys.freePort();
-        List<String> jvm = new ArrayList<>(List.of("-Xms1g", "-Xmx1g",
+        List<String> jvm = new ArrayList<>(List.of(
+                "-Xms1g",
+                "-Xmx1g",
                 "-Xlog:gc:file=" + out.resolve("server-gc.log").toAbsolutePath()));
 
         List<String> app = List.of(
@@ -144,9 +146,12 @@ public final class BenchmarkSuite {
             List<IBaseResource> drafts = BenchData.draftOrders(record);
             String signUrl = server.base() + "/cds-services/crlm-ablation-order-sign";
             String viewUrl = server.base() + "/cds-services/crlm-ablation-patient-view";
-            String signPrefetch = template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, true));
-            String viewPrefetch = template(BenchData.request(patientView, rules, BenchData.PATIENT, record, List.of(), true));
-            String signLocal = template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, false));
+            String signPrefetch =
+                    template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, true));
+            String viewPrefetch =
+                    template(BenchData.request(patientView, rules, BenchData.PATIENT, record, List.of(), true));
+            String signLocal =
+                    template(BenchData.request(orderSign, rules, BenchData.PATIENT, withoutOrders, drafts, false));
 
             // The exact bodies, so a run can be replayed with any HTTP load tool.
             Path requests = Files.createDirectories(out.resolve("requests"));
@@ -161,7 +166,8 @@ public final class BenchmarkSuite {
             double first = load.once(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
             double heapAfterStart = server.heapAfterGcMb();
             double translationsBefore = server.prometheus("cql_translations_total");
-            System.out.printf("First order-sign after ready: %.1f ms; heap after start %.0f MB%n", first, heapAfterStart);
+            System.out.printf(
+                    "First order-sign after ready: %.1f ms; heap after start %.0f MB%n", first, heapAfterStart);
 
             // The JIT needs minutes of traffic before the server runs at its steady speed (the C2
             // compiler alone used a core for the first minute in our runs): warm every call shape
@@ -169,53 +175,101 @@ public final class BenchmarkSuite {
             // Tokens are signed on the fly here (slower, but nothing is measured).
             long jitStart = System.nanoTime();
             Duration slice = jitWarmUp.dividedBy(3);
-            load.run("JIT warm-up local", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()));
-            load.run("JIT warm-up view", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next()));
-            load.run("JIT warm-up sign", 8, Duration.ZERO, slice, () -> new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
-            System.out.printf("JIT warm-up: %.0f s of mixed calls at concurrency 8%n", (System.nanoTime() - jitStart) / 1e9);
+            load.run(
+                    "JIT warm-up local",
+                    8,
+                    Duration.ZERO,
+                    slice,
+                    () -> new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()));
+            load.run(
+                    "JIT warm-up view",
+                    8,
+                    Duration.ZERO,
+                    slice,
+                    () -> new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next()));
+            load.run(
+                    "JIT warm-up sign",
+                    8,
+                    Duration.ZERO,
+                    slice,
+                    () -> new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
+            System.out.printf(
+                    "JIT warm-up: %.0f s of mixed calls at concurrency 8%n", (System.nanoTime() - jitStart) / 1e9);
             signTokens.resetMadeDuringPhase();
             viewTokens.resetMadeDuringPhase();
 
             // What each measured call answers (the same cards with and without prefetch).
-            phaseAnswers.put("order-sign, prefetch", load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next())).toString());
-            phaseAnswers.put("patient-view, prefetch", load.ruleIds(new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next())).toString());
-            phaseAnswers.put("order-sign, no prefetch (local store)", load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next())).toString());
-            if (!phaseAnswers.get("order-sign, prefetch").equals(phaseAnswers.get("order-sign, no prefetch (local store)"))) {
-                throw new IllegalStateException("order-sign answers differ between prefetch and local store: " + phaseAnswers);
+            phaseAnswers.put(
+                    "order-sign, prefetch",
+                    load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()))
+                            .toString());
+            phaseAnswers.put(
+                    "patient-view, prefetch",
+                    load.ruleIds(new LoadGenerator.Call(viewUrl, fresh(viewPrefetch), viewTokens.next()))
+                            .toString());
+            phaseAnswers.put(
+                    "order-sign, no prefetch (local store)",
+                    load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()))
+                            .toString());
+            if (!phaseAnswers
+                    .get("order-sign, prefetch")
+                    .equals(phaseAnswers.get("order-sign, no prefetch (local store)"))) {
+                throw new IllegalStateException(
+                        "order-sign answers differ between prefetch and local store: " + phaseAnswers);
             }
 
             List<LoadGenerator.Result> http = new ArrayList<>();
             AtomicReference<Double> heapPeak = new AtomicReference<>(0.0);
             double rate = 100;
-            for (String[] scenario : new String[][] {{"order-sign, prefetch", "sign", signPrefetch},
-                    {"patient-view, prefetch", "view", viewPrefetch}, {"order-sign, no prefetch (local store)", "sign", signLocal}}) {
+            for (String[] scenario : new String[][] {
+                {"order-sign, prefetch", "sign", signPrefetch},
+                {"patient-view, prefetch", "view", viewPrefetch},
+                {"order-sign, no prefetch (local store)", "sign", signLocal}
+            }) {
                 for (int concurrency : new int[] {1, 8, 32}) {
                     TokenPool pool = scenario[1].equals("sign") ? signTokens : viewTokens;
                     String url = scenario[1].equals("sign") ? signUrl : viewUrl;
-                    int needed = (int) Math.min(60_000, rate * 1.6 * (warmUp.getSeconds() + measure.getSeconds()) + 200);
+                    int needed =
+                            (int) Math.min(60_000, rate * 1.6 * (warmUp.getSeconds() + measure.getSeconds()) + 200);
                     if (pool.size() < needed) {
                         pool.fill(needed - pool.size());
                     }
                     AtomicBoolean sampling = new AtomicBoolean(concurrency == 32);
                     Thread heapSampler = heapSampler(server, sampling, heapPeak);
                     String body = scenario[2];
-                    boolean profiled = profile && concurrency == profileConcurrency && scenario[0].startsWith(profileScenario);
+                    boolean profiled =
+                            profile && concurrency == profileConcurrency && scenario[0].startsWith(profileScenario);
                     if (profiled) {
                         jcmd(server, "JFR.start", "name=hot", "settings=profile");
                     }
-                    LoadGenerator.Result result = load.run(scenario[0], concurrency, warmUp, measure,
+                    LoadGenerator.Result result = load.run(
+                            scenario[0],
+                            concurrency,
+                            warmUp,
+                            measure,
                             () -> new LoadGenerator.Call(url, fresh(body), pool.next()));
                     sampling.set(false);
                     heapSampler.join();
                     if (profiled) {
-                        jcmd(server, "JFR.dump", "name=hot", "filename=" + out.resolve("server.jfr").toAbsolutePath());
+                        jcmd(
+                                server,
+                                "JFR.dump",
+                                "name=hot",
+                                "filename=" + out.resolve("server.jfr").toAbsolutePath());
                         jcmd(server, "JFR.stop", "name=hot");
                     }
                     rate = Math.max(rate, result.throughput());
                     http.add(result);
-                    System.out.printf("%-40s c=%-3d %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms errors %d%n", scenario[0],
-                            concurrency, result.throughput(), result.millis(50), result.millis(90), result.millis(99),
-                            result.maxMillis(), result.errors());
+                    System.out.printf(
+                            "%-40s c=%-3d %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms errors %d%n",
+                            scenario[0],
+                            concurrency,
+                            result.throughput(),
+                            result.millis(50),
+                            result.millis(90),
+                            result.millis(99),
+                            result.maxMillis(),
+                            result.errors());
                 }
             }
             long tokensSignedDuringPhases = signTokens.madeDuringPhase() + viewTokens.madeDuringPhase();
@@ -223,12 +277,24 @@ public final class BenchmarkSuite {
             List<double[]> scale = skipScale ? List.of() : scale(server, rules, orderSign, signUrl, load, signTokens);
             double translationsAfter = server.prometheus("cql_translations_total");
 
-            write(ready, started, warm, first, heapAfterStart, heapPeak.get(), http, jmh, scale, translationsBefore,
-                    translationsAfter, tokensSignedDuringPhases);
+            write(
+                    ready,
+                    started,
+                    warm,
+                    first,
+                    heapAfterStart,
+                    heapPeak.get(),
+                    http,
+                    jmh,
+                    scale,
+                    translationsBefore,
+                    translationsAfter,
+                    tokensSignedDuringPhases);
         }
         // The run's database (hundreds of MB after the scale phase) is not kept.
         try (var files = Files.walk(out.resolve("data-" + port))) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(f -> f.toFile().delete());
         }
         if (profile) {
             JfrSummary.write(out.resolve("server.jfr"), out.resolve("profile.md"));
@@ -241,22 +307,31 @@ public final class BenchmarkSuite {
         Options options = new OptionsBuilder()
                 .include(EngineFloorBenchmark.class.getName())
                 .forks(1)
-                .warmupIterations(3).warmupTime(TimeValue.seconds(5))
-                .measurementIterations(5).measurementTime(TimeValue.seconds(5))
+                .warmupIterations(3)
+                .warmupTime(TimeValue.seconds(5))
+                .measurementIterations(5)
+                .measurementTime(TimeValue.seconds(5))
                 .jvmArgs("-Xms1g", "-Xmx1g")
                 .build();
         Map<String, double[]> out = new LinkedHashMap<>();
         for (RunResult result : new Runner(options).run()) {
             var stats = result.getPrimaryResult().getStatistics();
             String name = result.getParams().getBenchmark().replaceAll(".*\\.", "");
-            out.put(name, new double[] {stats.getPercentile(50), stats.getPercentile(90), stats.getPercentile(99),
-                    stats.getMean(), stats.getN()});
+            out.put(name, new double[] {
+                stats.getPercentile(50), stats.getPercentile(90), stats.getPercentile(99), stats.getMean(), stats.getN()
+            });
         }
         return out;
     }
 
-    private List<double[]> scale(ServerProcess server, RuleSet rules, ServiceDefinition orderSign, String url, LoadGenerator load,
-            TokenPool tokens) throws Exception {
+    private List<double[]> scale(
+            ServerProcess server,
+            RuleSet rules,
+            ServiceDefinition orderSign,
+            String url,
+            LoadGenerator load,
+            TokenPool tokens)
+            throws Exception {
         List<double[]> rows = new ArrayList<>();
         var fhir = FhirClients.client(server.base() + "/fhir", TestKeys.get().fhirToken("user/*.read", "user/*.write"));
         for (int size : new int[] {10, 100, 1000, 10_000}) {
@@ -264,7 +339,10 @@ public final class BenchmarkSuite {
             List<IBaseResource> record = BenchData.scaledRecord(patient, size);
             Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
             for (IBaseResource r : record) {
-                tx.addEntry().setResource((Resource) r).getRequest().setMethod(Bundle.HTTPVerb.PUT)
+                tx.addEntry()
+                        .setResource((Resource) r)
+                        .getRequest()
+                        .setMethod(Bundle.HTTPVerb.PUT)
                         .setUrl(r.fhirType() + "/" + r.getIdElement().getIdPart());
             }
             long loading = System.nanoTime();
@@ -278,16 +356,22 @@ public final class BenchmarkSuite {
             List<String> answers = new ArrayList<>();
             for (boolean prefetch : new boolean[] {true, false}) {
                 String body = template(BenchData.request(orderSign, rules, patient, record, drafts, prefetch));
-                answers.add(load.ruleIds(new LoadGenerator.Call(url, fresh(body), tokens.next())).toString());
+                answers.add(load.ruleIds(new LoadGenerator.Call(url, fresh(body), tokens.next()))
+                        .toString());
                 tokens.fill(400);
-                LoadGenerator.Result r = load.sequential("scale " + size + (prefetch ? " prefetch" : " local"), 3, 5,
-                        scaleMeasure, () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
+                LoadGenerator.Result r = load.sequential(
+                        "scale " + size + (prefetch ? " prefetch" : " local"),
+                        3,
+                        5,
+                        scaleMeasure,
+                        () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
                 row[column++] = r.millis(50);
                 row[column++] = r.millis(99);
                 row[column++] = r.requests();
                 row[column++] = r.errors();
-                System.out.printf("scale %5d %-8s p50 %7.1f p99 %7.1f ms (%d calls, %d errors)%n", size,
-                        prefetch ? "prefetch" : "local", r.millis(50), r.millis(99), r.requests(), r.errors());
+                System.out.printf(
+                        "scale %5d %-8s p50 %7.1f p99 %7.1f ms (%d calls, %d errors)%n",
+                        size, prefetch ? "prefetch" : "local", r.millis(50), r.millis(99), r.requests(), r.errors());
             }
             // Both data paths must give the same answer, or the timing compares different work.
             if (!answers.get(0).equals(answers.get(1))) {
@@ -302,10 +386,14 @@ public final class BenchmarkSuite {
 
     /** A jcmd command against the server (JFR for the hot-path profile). */
     private static void jcmd(ServerProcess server, String... command) throws Exception {
-        List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(server.pid())));
+        List<String> args = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(server.pid())));
         args.addAll(List.of(command));
-        new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        new ProcessBuilder(args)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start()
+                .waitFor();
     }
 
     private static Thread heapSampler(ServerProcess server, AtomicBoolean sampling, AtomicReference<Double> peak) {
@@ -337,22 +425,52 @@ public final class BenchmarkSuite {
     // ---- report ----
 
     private void environment() throws IOException {
-        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
-        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
-                .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElse(0L);
+        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                .filter(l -> l.startsWith("model name"))
+                .findFirst()
+                .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                .orElse("unknown");
+        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                .filter(l -> l.startsWith("MemTotal"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", "")))
+                .findFirst()
+                .orElse(0L);
         report.append("## Machine\n\n| what | value |\n|---|---|\n")
-                .append("| date | ").append(ZonedDateTime.now()).append(" |\n")
-                .append("| CPU | ").append(cpu).append(" |\n")
-                .append("| cores | ").append(Runtime.getRuntime().availableProcessors()).append(" |\n")
-                .append("| memory | ").append(memKb / 1024 / 1024).append(" GiB |\n")
-                .append("| Java | ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version")).append(" |\n")
-                .append("| server JVM | -Xms1g -Xmx1g, embedded H2 file database, CDS client JWT (RS384) verified and its jti recorded on every call |\n\n");
+                .append("| date | ")
+                .append(ZonedDateTime.now())
+                .append(" |\n")
+                .append("| CPU | ")
+                .append(cpu)
+                .append(" |\n")
+                .append("| cores | ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" |\n")
+                .append("| memory | ")
+                .append(memKb / 1024 / 1024)
+                .append(" GiB |\n")
+                .append("| Java | ")
+                .append(System.getProperty("java.vm.name"))
+                .append(' ')
+                .append(System.getProperty("java.version"))
+                .append(" |\n")
+                .append(
+                        "| server JVM | -Xms1g -Xmx1g, embedded H2 file database, CDS client JWT (RS384) verified and its jti recorded on every call |\n\n");
     }
 
-    private void write(double ready, Double started, Double warm, double first, double heapAfterStart, double heapPeak,
-            List<LoadGenerator.Result> http, Map<String, double[]> jmh, List<double[]> scale, double translationsBefore,
-            double translationsAfter, long tokensSignedDuringPhases) throws IOException {
+    private void write(
+            double ready,
+            Double started,
+            Double warm,
+            double first,
+            double heapAfterStart,
+            double heapPeak,
+            List<LoadGenerator.Result> http,
+            Map<String, double[]> jmh,
+            List<double[]> scale,
+            double translationsBefore,
+            double translationsAfter,
+            long tokensSignedDuringPhases)
+            throws IOException {
         StringBuilder r = report;
         r.append("## Start-up and memory\n\n| what | value |\n|---|---|\n")
                 .append(fmt("| launch to readiness UP | %.1f s |\n", ready))
@@ -361,50 +479,78 @@ public final class BenchmarkSuite {
                 .append(fmt("| first order-sign call after ready (prefetch) | %.1f ms |\n", first))
                 .append(fmt("| heap after start (after a full GC) | %.0f MB |\n", heapAfterStart))
                 .append(fmt("| heap in use, peak under concurrency 32 | %.0f MB |\n", heapPeak))
-                .append(fmt("| CQL translations during the whole run (metric cql_translations_total) | %.0f → %.0f |\n\n",
+                .append(fmt(
+                        "| CQL translations during the whole run (metric cql_translations_total) | %.0f → %.0f |\n\n",
                         translationsBefore, translationsAfter));
 
-        r.append("## Hook latency over HTTP on loopback (closed loop, ").append(warmUp.getSeconds()).append(" s warm-up, ")
-                .append(measure.getSeconds()).append(" s measured)\n\n")
-                .append("Before the first phase: ").append(jitWarmUp.getSeconds())
-                .append(" s of mixed calls at concurrency 8 (local store, patient-view, order-sign), so the JIT has settled.\n\n")
+        r.append("## Hook latency over HTTP on loopback (closed loop, ")
+                .append(warmUp.getSeconds())
+                .append(" s warm-up, ")
+                .append(measure.getSeconds())
+                .append(" s measured)\n\n")
+                .append("Before the first phase: ")
+                .append(jitWarmUp.getSeconds())
+                .append(
+                        " s of mixed calls at concurrency 8 (local store, patient-view, order-sign), so the JIT has settled.\n\n")
                 .append("| call | concurrency | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (LoadGenerator.Result h : http) {
-            r.append(fmt("| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d |\n", h.name(), h.concurrency(), h.requests(),
-                    h.throughput(), h.millis(50), h.millis(90), h.millis(99), h.maxMillis(), h.errors()));
+            r.append(fmt(
+                    "| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d |\n",
+                    h.name(),
+                    h.concurrency(),
+                    h.requests(),
+                    h.throughput(),
+                    h.millis(50),
+                    h.millis(90),
+                    h.millis(99),
+                    h.maxMillis(),
+                    h.errors()));
         }
-        r.append(fmt("\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n", tokensSignedDuringPhases));
+        r.append(fmt(
+                "\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n",
+                tokensSignedDuringPhases));
         r.append("Cards each call answers (rule ids, checked before measuring): ");
-        phaseAnswers.forEach((phase, ids) -> r.append(phase).append(" ").append(ids).append("; "));
+        phaseAnswers.forEach(
+                (phase, ids) -> r.append(phase).append(" ").append(ids).append("; "));
         r.append("\n\n");
 
         if (!jmh.isEmpty()) {
-            r.append("## Engine floor and $apply baseline (JMH, sample mode, same data as order-sign with prefetch)\n\n")
-                    .append("| benchmark | p50 ms | p90 ms | p99 ms | mean ms | samples |\n|---|---:|---:|---:|---:|---:|\n");
-            jmh.forEach((name, v) -> r.append(fmt("| %s | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, v[0], v[1], v[2], v[3], v[4])));
+            r.append(
+                            "## Engine floor and $apply baseline (JMH, sample mode, same data as order-sign with prefetch)\n\n")
+                    .append(
+                            "| benchmark | p50 ms | p90 ms | p99 ms | mean ms | samples |\n|---|---:|---:|---:|---:|---:|\n");
+            jmh.forEach((name, v) ->
+                    r.append(fmt("| %s | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, v[0], v[1], v[2], v[3], v[4])));
             double floor = jmh.get("engineFloor")[0];
             double apply = jmh.get("applyBaseline")[0];
             LoadGenerator.Result sign1 = http.get(0);
             LoadGenerator.Result sign8 = http.get(1);
             r.append("\n### Ratios\n\n| ratio | value |\n|---|---:|\n")
-                    .append(fmt("| order-sign p50 over HTTP (c=1) / engine floor p50 | %.2f× |\n", sign1.millis(50) / floor))
-                    .append(fmt("| order-sign p50 over HTTP (c=8) / engine floor p50 | %.2f× |\n", sign8.millis(50) / floor))
+                    .append(fmt(
+                            "| order-sign p50 over HTTP (c=1) / engine floor p50 | %.2f× |\n",
+                            sign1.millis(50) / floor))
+                    .append(fmt(
+                            "| order-sign p50 over HTTP (c=8) / engine floor p50 | %.2f× |\n",
+                            sign8.millis(50) / floor))
                     .append(fmt("| $apply p50 / order-sign p50 over HTTP (c=1) | %.1f× |\n", apply / sign1.millis(50)))
                     .append(fmt("| $apply p50 / engine floor p50 | %.1f× |\n\n", apply / floor));
             results.put("jmh", jmh);
         }
 
         r.append("## Scale: order-sign latency as the record grows (concurrency 1)\n\n")
-                .append("| Observations | prefetch p50 ms | prefetch p99 ms | calls (errors) | local store p50 ms | local store p99 ms | calls (errors) |\n")
+                .append(
+                        "| Observations | prefetch p50 ms | prefetch p99 ms | calls (errors) | local store p50 ms | local store p99 ms | calls (errors) |\n")
                 .append("|---:|---:|---:|---:|---:|---:|---:|\n");
         for (double[] row : scale) {
-            r.append(fmt("| %.0f | %.1f | %.1f | %.0f (%.0f) | %.1f | %.1f | %.0f (%.0f) |\n", row[0], row[1], row[2], row[3], row[4],
-                    row[5], row[6], row[7], row[8]));
+            r.append(fmt(
+                    "| %.0f | %.1f | %.1f | %.0f (%.0f) | %.1f | %.1f | %.0f (%.0f) |\n",
+                    row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]));
         }
         if (!scaleAnswers.isEmpty()) {
             r.append("\nAnswers (rule ids, the same with prefetch and from the local store): ");
-            scaleAnswers.forEach((size, ids) -> r.append(size).append(" ").append(ids).append("; "));
+            scaleAnswers.forEach(
+                    (size, ids) -> r.append(size).append(" ").append(ids).append("; "));
             r.append("\n");
         }
         r.append("\n![latency vs size](latency-vs-size.svg)\n");
@@ -412,18 +558,37 @@ public final class BenchmarkSuite {
         if (!scale.isEmpty()) {
             Files.writeString(out.resolve("latency-vs-size.svg"), Svg.latencyVsSize(scale));
         }
-        results.put("http", http.stream().map(h -> Map.of("name", h.name(), "concurrency", h.concurrency(),
-                "throughput", h.throughput(), "p50", h.millis(50), "p90", h.millis(90), "p99", h.millis(99),
-                "max", h.maxMillis(), "errors", h.errors())).toList());
+        results.put(
+                "http",
+                http.stream()
+                        .map(h -> Map.of(
+                                "name",
+                                h.name(),
+                                "concurrency",
+                                h.concurrency(),
+                                "throughput",
+                                h.throughput(),
+                                "p50",
+                                h.millis(50),
+                                "p90",
+                                h.millis(90),
+                                "p99",
+                                h.millis(99),
+                                "max",
+                                h.maxMillis(),
+                                "errors",
+                                h.errors()))
+                        .toList());
         results.put("scale", scale);
         results.put("ready_s", ready);
         results.put("first_call_ms", first);
-        Files.writeString(out.resolve("results.json"), BenchData.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(results));
+        Files.writeString(
+                out.resolve("results.json"),
+                BenchData.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(results));
         System.out.println("\nWrote " + out.resolve("report.md"));
     }
 
     private static String fmt(String format, Object... args) {
         return String.format(Locale.ROOT, format, args);
     }
-
 }

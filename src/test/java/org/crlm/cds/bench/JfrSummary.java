@@ -14,8 +14,7 @@ import jdk.jfr.consumer.RecordingFile;
 /** Where the server spent its CPU during the run: the top methods by own and by total (inclusive) samples. */
 final class JfrSummary {
 
-    private JfrSummary() {
-    }
+    private JfrSummary() {}
 
     static void write(Path recording, Path report) throws IOException {
         Map<String, Integer> self = new HashMap<>();
@@ -40,10 +39,16 @@ final class JfrSummary {
             }
         }
         StringBuilder out = new StringBuilder("# Server CPU profile (JFR execution samples)\n\n")
-                .append("Samples: ").append(samples).append("\n\n## Top 25 by own time\n\n| method | % |\n|---|---:|\n");
-        top(self, 25, samples).forEach((k, v) -> out.append("| `").append(k).append("` | ").append(v).append(" |\n"));
+                .append("Samples: ")
+                .append(samples)
+                .append("\n\n## Top 25 by own time\n\n| method | % |\n|---|---:|\n");
+        top(self, 25, samples)
+                .forEach((k, v) ->
+                        out.append("| `").append(k).append("` | ").append(v).append(" |\n"));
         out.append("\n## Top 40 by total time (method on the stack)\n\n| method | % |\n|---|---:|\n");
-        top(total, 40, samples).forEach((k, v) -> out.append("| `").append(k).append("` | ").append(v).append(" |\n"));
+        top(total, 40, samples)
+                .forEach((k, v) ->
+                        out.append("| `").append(k).append("` | ").append(v).append(" |\n"));
         Files.writeString(report, out.toString());
         System.out.println("Wrote " + report);
     }
@@ -54,8 +59,11 @@ final class JfrSummary {
 
     private static Map<String, String> top(Map<String, Integer> counts, int n, int samples) {
         Map<String, String> out = new LinkedHashMap<>();
-        counts.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue()).limit(n)
-                .forEach(e -> out.put(e.getKey(), String.format(java.util.Locale.ROOT, "%.1f", 100.0 * e.getValue() / samples)));
+        counts.entrySet().stream()
+                .sorted((a, b) -> b.getValue() - a.getValue())
+                .limit(n)
+                .forEach(e -> out.put(
+                        e.getKey(), String.format(java.util.Locale.ROOT, "%.1f", 100.0 * e.getValue() / samples)));
         return out;
     }
 }

@@ -48,14 +48,13 @@ public final class LoadGenerator {
     }
 
     /** A request to send: the body and a bearer token (one per call: the server refuses a replayed JWT). */
-    public record Call(String url, String body, String token) {
-    }
+    public record Call(String url, String body, String token) {}
 
     /** One answer: its status and body. */
-    record Answer(int status, byte[] body) {
-    }
+    record Answer(int status, byte[] body) {}
 
-    public Result run(String name, int concurrency, Duration warmUp, Duration measure, Supplier<Call> calls) throws InterruptedException {
+    public Result run(String name, int concurrency, Duration warmUp, Duration measure, Supplier<Call> calls)
+            throws InterruptedException {
         Recorder recorder = new Recorder(3);
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
@@ -64,30 +63,32 @@ public final class LoadGenerator {
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
-            Thread t = new Thread(() -> {
-                Connection connection = new Connection(Duration.ofSeconds(60));
-                try {
-                    while (!stop.get()) {
-                        Call call = calls.get();
-                        long started = System.nanoTime();
-                        int status = postOnce(connection, call, failure -> {
-                            if (failures.size() < 3) {
-                                failures.add(failure);
+            Thread t = new Thread(
+                    () -> {
+                        Connection connection = new Connection(Duration.ofSeconds(60));
+                        try {
+                            while (!stop.get()) {
+                                Call call = calls.get();
+                                long started = System.nanoTime();
+                                int status = postOnce(connection, call, failure -> {
+                                    if (failures.size() < 3) {
+                                        failures.add(failure);
+                                    }
+                                });
+                                long elapsed = System.nanoTime() - started;
+                                if (measuring.get()) {
+                                    recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
+                                    requests.incrementAndGet();
+                                    if (status != 200) {
+                                        errors.incrementAndGet();
+                                    }
+                                }
                             }
-                        });
-                        long elapsed = System.nanoTime() - started;
-                        if (measuring.get()) {
-                            recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
-                            requests.incrementAndGet();
-                            if (status != 200) {
-                                errors.incrementAndGet();
-                            }
+                        } finally {
+                            connection.close();
                         }
-                    }
-                } finally {
-                    connection.close();
-                }
-            }, "load-" + i);
+                    },
+                    "load-" + i);
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -105,7 +106,8 @@ public final class LoadGenerator {
             t.join(70_000);
         }
         if (!failures.isEmpty()) {
-            System.out.println("  " + name + ": failed responses, e.g. " + failures.peek().substring(0, Math.min(300, failures.peek().length())));
+            System.out.println("  " + name + ": failed responses, e.g. "
+                    + failures.peek().substring(0, Math.min(300, failures.peek().length())));
         }
         return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram);
     }
@@ -142,7 +144,8 @@ public final class LoadGenerator {
         }
         String failure = firstFailure.get();
         if (failure != null) {
-            System.out.println("  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
+            System.out.println(
+                    "  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
         }
         return new Result(name, 1, requests, errors, (System.nanoTime() - started) / 1e9, histogram);
     }
@@ -152,10 +155,12 @@ public final class LoadGenerator {
         try (Connection connection = new Connection(Duration.ofSeconds(120))) {
             Answer answer = connection.post(call);
             if (answer.status() != 200) {
-                throw new IllegalStateException("Answered " + answer.status() + ": " + new String(answer.body(), StandardCharsets.UTF_8));
+                throw new IllegalStateException(
+                        "Answered " + answer.status() + ": " + new String(answer.body(), StandardCharsets.UTF_8));
             }
             java.util.SortedSet<String> ids = new java.util.TreeSet<>();
-            for (com.fasterxml.jackson.databind.JsonNode card : BenchData.JSON.readTree(answer.body()).path("cards")) {
+            for (com.fasterxml.jackson.databind.JsonNode card :
+                    BenchData.JSON.readTree(answer.body()).path("cards")) {
                 ids.add(card.path("source").path("topic").path("code").asText());
             }
             return ids;
@@ -204,7 +209,8 @@ public final class LoadGenerator {
             }
             byte[] body = call.body().getBytes(StandardCharsets.UTF_8);
             String head = "POST " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + target
-                    + "\r\nContent-Type: application/json\r\nAccept: application/json\r\nAuthorization: Bearer " + call.token()
+                    + "\r\nContent-Type: application/json\r\nAccept: application/json\r\nAuthorization: Bearer "
+                    + call.token()
                     + "\r\nContent-Length: " + body.length + "\r\n\r\n";
             ByteArrayOutputStream request = new ByteArrayOutputStream(head.length() + body.length);
             request.write(head.getBytes(StandardCharsets.ISO_8859_1));
@@ -309,5 +315,4 @@ public final class LoadGenerator {
             return -1;
         }
     }
-
 }

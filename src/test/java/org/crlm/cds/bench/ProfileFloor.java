@@ -24,7 +24,8 @@ public final class ProfileFloor {
                 floor.engineFloor();
                 n++;
             }
-            System.out.printf("engine floor: %.2f ms per call over %d calls%n", (System.nanoTime() - start) / 1e6 / n, n);
+            System.out.printf(
+                    "engine floor: %.2f ms per call over %d calls%n", (System.nanoTime() - start) / 1e6 / n, n);
             recording.stop();
             recording.dump(file);
         }

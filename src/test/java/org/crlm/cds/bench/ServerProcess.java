@@ -23,7 +23,8 @@ public final class ServerProcess implements AutoCloseable {
     private final long startedNanos;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    public ServerProcess(Path jar, int port, Path workDir, List<String> jvmOptions, List<String> appArgs) throws IOException {
+    public ServerProcess(Path jar, int port, Path workDir, List<String> jvmOptions, List<String> appArgs)
+            throws IOException {
         Files.createDirectories(workDir);
         this.log = workDir.resolve("server.log");
         this.base = "http://127.0.0.1:" + port;
@@ -35,8 +36,11 @@ public final class ServerProcess implements AutoCloseable {
         command.add("--server.port=" + port);
         command.addAll(appArgs);
         startedNanos = System.nanoTime();
-        process = new ProcessBuilder(command).directory(new File(".")).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        process = new ProcessBuilder(command)
+                .directory(new File("."))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     public String base() {
@@ -55,8 +59,11 @@ public final class ServerProcess implements AutoCloseable {
                 throw new IllegalStateException("The server exited; see " + log);
             }
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return (System.nanoTime() - startedNanos) / 1e9;
                 }
@@ -80,8 +87,12 @@ public final class ServerProcess implements AutoCloseable {
 
     public double metric(String name, String tag) throws Exception {
         String url = base + "/actuator/metrics/" + name + (tag == null ? "" : "?tag=" + tag);
-        String body = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + metricsToken()).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body = http.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .header("Authorization", "Bearer " + metricsToken())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         Matcher m = Pattern.compile("\"value\"\\s*:\\s*([0-9.eE+\\-]+)").matcher(body);
         if (!m.find()) {
             throw new IllegalStateException("No metric " + name + ": " + body);
@@ -90,10 +101,14 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public double prometheus(String series) throws Exception {
-        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
-                        .header("Authorization", "Bearer " + metricsToken()).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + "(\\{[^}]*\\})? ([0-9.eE+\\-]+)$").matcher(body);
+        String body = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
+                                .header("Authorization", "Bearer " + metricsToken())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + "(\\{[^}]*\\})? ([0-9.eE+\\-]+)$")
+                .matcher(body);
         double total = 0;
         while (m.find()) {
             total += Double.parseDouble(m.group(2));
@@ -104,8 +119,11 @@ public final class ServerProcess implements AutoCloseable {
     /** Heap in use just after a full GC (jcmd GC.run), in MB. */
     public double heapAfterGcMb() throws Exception {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start()
+                .waitFor();
         Thread.sleep(500);
         return metric("jvm.memory.used", "area:heap") / (1024 * 1024);
     }

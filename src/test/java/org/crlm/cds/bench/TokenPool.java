@@ -24,7 +24,8 @@ public final class TokenPool {
     }
 
     public void fill(int count) {
-        List<String> made = IntStream.range(0, count).parallel().mapToObj(i -> make()).toList();
+        List<String> made =
+                IntStream.range(0, count).parallel().mapToObj(i -> make()).toList();
         tokens.addAll(made);
     }
 
@@ -53,8 +54,11 @@ public final class TokenPool {
 
     private String make() {
         // Long-lived for the benchmark run only (the server is started with a matching maximum lifetime).
-        return TestKeys.get().cdsJwt(JWSAlgorithm.RS384, TestKeys.get().rsa.getKeyID(),
-                TestKeys.claims(audience, Instant.now(), Instant.now().plusSeconds(55 * 60)), null);
+        return TestKeys.get()
+                .cdsJwt(
+                        JWSAlgorithm.RS384,
+                        TestKeys.get().rsa.getKeyID(),
+                        TestKeys.claims(audience, Instant.now(), Instant.now().plusSeconds(55 * 60)),
+                        null);
     }
-
 }

@@ -45,28 +45,53 @@ class ApiErrorContractTest {
 
     static Stream<Arguments> failures() {
         return Stream.of(
-                Arguments.of("a request missing context.patientId",
-                        (Supplier<RuntimeException>) () -> new InvalidHookRequestException("context.patientId", "context.patientId is required"),
-                        400, "invalid", "context.patientId"),
-                Arguments.of("an unknown service", (Supplier<RuntimeException>) () -> new UnknownServiceException("nope"),
-                        404, "not-found", null),
-                Arguments.of("prefetch data that cannot be had",
-                        (Supplier<RuntimeException>) () -> new DataUnavailableException("geneticResults", "cannot be fetched"),
-                        412, "incomplete", "prefetch.geneticResults"),
-                Arguments.of("a body over the size limit",
-                        (Supplier<RuntimeException>) () -> new RequestRejectedException(413, "too-costly", "The body is too large"),
-                        413, "too-costly", null),
-                Arguments.of("rules not loaded yet", (Supplier<RuntimeException>) RulesNotReadyException::new,
-                        503, "transient", null),
-                Arguments.of("an unexpected failure",
-                        (Supplier<RuntimeException>) () -> new IllegalStateException("secret internal detail at Foo.java:42"),
-                        500, "exception", null));
+                Arguments.of(
+                        "a request missing context.patientId",
+                        (Supplier<RuntimeException>) () ->
+                                new InvalidHookRequestException("context.patientId", "context.patientId is required"),
+                        400,
+                        "invalid",
+                        "context.patientId"),
+                Arguments.of(
+                        "an unknown service",
+                        (Supplier<RuntimeException>) () -> new UnknownServiceException("nope"),
+                        404,
+                        "not-found",
+                        null),
+                Arguments.of(
+                        "prefetch data that cannot be had",
+                        (Supplier<RuntimeException>)
+                                () -> new DataUnavailableException("geneticResults", "cannot be fetched"),
+                        412,
+                        "incomplete",
+                        "prefetch.geneticResults"),
+                Arguments.of(
+                        "a body over the size limit",
+                        (Supplier<RuntimeException>)
+                                () -> new RequestRejectedException(413, "too-costly", "The body is too large"),
+                        413,
+                        "too-costly",
+                        null),
+                Arguments.of(
+                        "rules not loaded yet",
+                        (Supplier<RuntimeException>) RulesNotReadyException::new,
+                        503,
+                        "transient",
+                        null),
+                Arguments.of(
+                        "an unexpected failure",
+                        (Supplier<RuntimeException>)
+                                () -> new IllegalStateException("secret internal detail at Foo.java:42"),
+                        500,
+                        "exception",
+                        null));
     }
 
     @ParameterizedTest(name = "{0} → {2}")
     @MethodSource("failures")
-    void everyFailureIsAnOperationOutcome(String scenario, Supplier<RuntimeException> failure, int status, String code,
-            String expression) throws Exception {
+    void everyFailureIsAnOperationOutcome(
+            String scenario, Supplier<RuntimeException> failure, int status, String code, String expression)
+            throws Exception {
         Failing.next = failure;
         MvcResult result = mvc.perform(MockMvcRequestBuilders.post("/fail")).andReturn();
         assertThat(result.getResponse().getStatus()).as(scenario).isEqualTo(status);

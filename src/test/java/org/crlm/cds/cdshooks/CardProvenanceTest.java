@@ -23,20 +23,25 @@ class CardProvenanceTest {
     @Test
     void aGeneResultIsQuotedWithItsTestStatusAndDate() {
         CdsServiceResponseCardJson r1 = card("001-", "R1");
-        assertThat(r1.getDetail()).contains("**This patient:** KRAS p.Gly12Asp (mutated), Genetic variant assessment, final 2024-05-02;");
-        assertThat(resources(r1)).extracting(ResourceRef::id)
+        assertThat(r1.getDetail())
+                .contains("**This patient:** KRAS p.Gly12Asp (mutated), Genetic variant assessment, final 2024-05-02;");
+        assertThat(resources(r1))
+                .extracting(ResourceRef::id)
                 .containsExactly("s001-obs-kras", "s001-ts-1", "s001-ts-2", "s001-sr1", "s001-sr2");
         CdsServiceResponseCardJson r8 = card("065-", "R8");
-        assertThat(r8.getDetail()).contains("KRAS mutated, KRAS gene mutations found, final 2023-02-15")
+        assertThat(r8.getDetail())
+                .contains("KRAS mutated, KRAS gene mutations found, final 2023-02-15")
                 .contains("N2 primary (pN2a, Regional lymph nodes.pathology [Class] Cancer, final 2023-02-01)");
     }
 
     @Test
     void aSizeIsQuotedWithModalityAndDateAndTheNoLesionFallbackIsStated() {
         CdsServiceResponseCardJson r3 = card("029-", "R3");
-        assertThat(r3.getDetail()).contains("planned lesion sizes 33 mm (modality not recorded, 2025-02-10), 22 mm (modality "
-                + "not recorded, 2025-02-10).").contains("Assumption: an ablation order names no lesion, so every measured liver "
-                + "lesion of the patient was considered (2 liver lesions).");
+        assertThat(r3.getDetail())
+                .contains("planned lesion sizes 33 mm (modality not recorded, 2025-02-10), 22 mm (modality "
+                        + "not recorded, 2025-02-10).")
+                .contains("Assumption: an ablation order names no lesion, so every measured liver "
+                        + "lesion of the patient was considered (2 liver lesions).");
         CdsServiceResponseCardJson named = card("018-", "R3");
         assertThat(named.getDetail()).doesNotContain("Assumption:");
     }
@@ -44,8 +49,9 @@ class CardProvenanceTest {
     @Test
     void brafNotTestedIsStatedNotAssumed() {
         assertThat(card("044-", "R6").getDetail())
-                .contains("KRAS wild type (Genetic variant assessment, final 2024-05-02), NRAS wild type (Genetic variant "
-                        + "assessment, final 2024-05-02), BRAF status unknown (no readable final result; not assumed wild type)");
+                .contains(
+                        "KRAS wild type (Genetic variant assessment, final 2024-05-02), NRAS wild type (Genetic variant "
+                                + "assessment, final 2024-05-02), BRAF status unknown (no readable final result; not assumed wild type)");
     }
 
     @Test
@@ -77,8 +83,10 @@ class CardProvenanceTest {
                 // card lists what could not be read (an unreadable unit, a text-only order), not results.
                 if (!"GAPS".equals(card.getSource().getTopic().getCode())) {
                     String facts = card.getDetail().split("\n\n")[0];
-                    assertThat(facts).as(s.name() + " " + card.getSummary())
-                            .containsPattern("\\d{4}-\\d{2}-\\d{2}|date not recorded|no readable final result|no measured planned lesion");
+                    assertThat(facts)
+                            .as(s.name() + " " + card.getSummary())
+                            .containsPattern(
+                                    "\\d{4}-\\d{2}-\\d{2}|date not recorded|no readable final result|no measured planned lesion");
                 }
                 cards++;
             }
@@ -91,9 +99,13 @@ class CardProvenanceTest {
     }
 
     private CdsServiceResponseCardJson card(String scenario, String rule) {
-        RuleTestCase s = RuleTestCase.all().stream().filter(c -> c.file().getFileName().toString().startsWith(scenario))
-                .findFirst().orElseThrow();
-        return decks.deal(s).cards().stream().filter(c -> rule.equals(c.getSource().getTopic().getCode())).findFirst()
+        RuleTestCase s = RuleTestCase.all().stream()
+                .filter(c -> c.file().getFileName().toString().startsWith(scenario))
+                .findFirst()
+                .orElseThrow();
+        return decks.deal(s).cards().stream()
+                .filter(c -> rule.equals(c.getSource().getTopic().getCode()))
+                .findFirst()
                 .orElseThrow();
     }
 }

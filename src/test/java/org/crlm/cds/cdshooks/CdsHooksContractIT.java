@@ -36,8 +36,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CdsHooksContractIT extends AppIntegrationTest {
 
     private static final Pattern TOKEN = Pattern.compile("\\{\\{([^}]+)}}");
-    private static final Set<String> STANDARD_TOKENS = Set.of("context.patientId", "context.userId", "context.encounterId",
-            "userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId");
+    private static final Set<String> STANDARD_TOKENS = Set.of(
+            "context.patientId",
+            "context.userId",
+            "context.encounterId",
+            "userPractitionerId",
+            "userPractitionerRoleId",
+            "userPatientId",
+            "userRelatedPersonId");
 
     private CdsClient cds;
     private Map<String, Map<String, String>> templates;
@@ -60,21 +66,33 @@ class CdsHooksContractIT extends AppIntegrationTest {
             assertThat(service.path("title").asText()).isNotBlank();
             assertThat(service.path("description").asText()).isNotBlank();
             assertThat(service.path("usageRequirements").asText()).contains("KRAS");
-            assertThat(service.path("prefetch").size()).as("every template of the service's PlanDefinition")
+            assertThat(service.path("prefetch").size())
+                    .as("every template of the service's PlanDefinition")
                     .isEqualTo(prefetchTemplatesInRepository(service.path("id").asText()));
             service.path("prefetch").forEach(template -> {
                 Matcher m = TOKEN.matcher(template.asText());
                 while (m.find()) {
-                    assertThat(STANDARD_TOKENS).as("prefetch token").contains(m.group(1).trim());
+                    assertThat(STANDARD_TOKENS)
+                            .as("prefetch token")
+                            .contains(m.group(1).trim());
                 }
             });
             CdsHooksShape.assertNoNullOrEmpty(service, "$.services[]", false);
         }
-        assertThat(hooks).containsEntry("crlm-ablation-patient-view", "patient-view")
+        assertThat(hooks)
+                .containsEntry("crlm-ablation-patient-view", "patient-view")
                 .containsEntry("crlm-ablation-order-select", "order-select")
                 .containsEntry("crlm-ablation-order-sign", "order-sign");
-        assertThat(templates.get("crlm-ablation-order-sign")).containsKeys("patient", "geneticResults", "tumorSize",
-                "nodalStage", "conditions", "serviceRequests", "plannedProcedures", "bodyStructures");
+        assertThat(templates.get("crlm-ablation-order-sign"))
+                .containsKeys(
+                        "patient",
+                        "geneticResults",
+                        "tumorSize",
+                        "nodalStage",
+                        "conditions",
+                        "serviceRequests",
+                        "plannedProcedures",
+                        "bodyStructures");
     }
 
     /**
@@ -92,7 +110,9 @@ class CdsHooksContractIT extends AppIntegrationTest {
     @MethodSource("hooks")
     void fullPrefetch(String service, String patient, Set<String> expected) {
         ObjectNode request = request(service, patient);
-        request.set("prefetch", prefetchFromTheEhr(service, patient, templates.get(service).keySet()));
+        request.set(
+                "prefetch",
+                prefetchFromTheEhr(service, patient, templates.get(service).keySet()));
         assertCards(cds.call(service, request), expected);
     }
 
@@ -113,9 +133,14 @@ class CdsHooksContractIT extends AppIntegrationTest {
         medication.put("id", "request-123");
         medication.put("status", "draft");
         medication.put("intent", "order");
-        medication.putObject("medicationCodeableConcept").put("text", "Acetaminophen 325 MG Oral Tablet")
-                .putArray("coding").addObject().put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
-                .put("code", "313782").put("display", "Acetaminophen 325 MG Oral Tablet");
+        medication
+                .putObject("medicationCodeableConcept")
+                .put("text", "Acetaminophen 325 MG Oral Tablet")
+                .putArray("coding")
+                .addObject()
+                .put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
+                .put("code", "313782")
+                .put("display", "Acetaminophen 325 MG Oral Tablet");
         medication.putObject("subject").put("reference", "Patient/crlm-demo-11");
         if (context.has("selections")) {
             context.putArray("selections").add("MedicationRequest/request-123");
@@ -129,7 +154,8 @@ class CdsHooksContractIT extends AppIntegrationTest {
     @MethodSource("hooks")
     void partialPrefetchTheServiceFetchesTheRest(String service, String patient, Set<String> expected) {
         ObjectNode request = request(service, patient);
-        request.set("prefetch", prefetchFromTheEhr(service, patient, Set.of("patient", "geneticResults", "conditions")));
+        request.set(
+                "prefetch", prefetchFromTheEhr(service, patient, Set.of("patient", "geneticResults", "conditions")));
         assertCards(cds.call(service, request), expected);
     }
 
@@ -158,11 +184,17 @@ class CdsHooksContractIT extends AppIntegrationTest {
     void prefetchSetToNullMeansNoDataAndAnOperationOutcomeMeansFetchItYourself() {
         String service = "crlm-ablation-patient-view";
         ObjectNode request = request(service, "crlm-demo-01");
-        ObjectNode prefetch = prefetchFromTheEhr(service, "crlm-demo-01", templates.get(service).keySet());
+        ObjectNode prefetch = prefetchFromTheEhr(
+                service, "crlm-demo-01", templates.get(service).keySet());
         prefetch.putNull("nodalStage");
         prefetch.putNull("conditions");
-        prefetch.set("geneticResults", Http.JSON.valueToTree(Map.of("resourceType", "OperationOutcome",
-                "issue", List.of(Map.of("severity", "error", "code", "timeout")))));
+        prefetch.set(
+                "geneticResults",
+                Http.JSON.valueToTree(Map.of(
+                        "resourceType",
+                        "OperationOutcome",
+                        "issue",
+                        List.of(Map.of("severity", "error", "code", "timeout")))));
         request.set("prefetch", prefetch);
         // No N2 and no conditions ("no data") → no R8; genetics fetched from the store → KRAS still mutated.
         assertCards(cds.call(service, request), Set.of("R1", "R2"));
@@ -170,23 +202,28 @@ class CdsHooksContractIT extends AppIntegrationTest {
 
     @Test
     void cardsComeMostUrgentFirstAndCarryTheirRuleAndVersion() {
-        JsonNode body = cds.call("crlm-ablation-patient-view", request("crlm-ablation-patient-view", "crlm-demo-01")).json();
+        JsonNode body = cds.call("crlm-ablation-patient-view", request("crlm-ablation-patient-view", "crlm-demo-01"))
+                .json();
         List<String> indicators = body.path("cards").findValuesAsText("indicator");
         assertThat(indicators).containsExactly("warning", "warning", "info");
         for (JsonNode card : body.path("cards")) {
             JsonNode provenance = card.path("extension").path("org.crlm-cds.rule");
-            assertThat(provenance.path("ruleId").asText()).isEqualTo(card.path("source").path("topic").path("code").asText());
+            assertThat(provenance.path("ruleId").asText())
+                    .isEqualTo(card.path("source").path("topic").path("code").asText());
             assertThat(provenance.path("libraryVersion").asText()).matches("\\d+\\.\\d+\\.\\d+");
             if (card.path("indicator").asText().equals("warning")) {
                 assertThat(card.path("overrideReasons").findValuesAsText("code"))
                         .contains("resection-not-feasible", "mdt-decision", "patient-preference");
             } else {
                 // R8 informs about risk factors: the only reason to dismiss it is wrong data.
-                assertThat(card.path("overrideReasons").findValuesAsText("code")).containsExactly("data-outdated");
+                assertThat(card.path("overrideReasons").findValuesAsText("code"))
+                        .containsExactly("data-outdated");
             }
         }
         JsonNode r1 = card(body, "R1");
-        assertThat(r1.path("detail").asText()).contains("**This patient:** KRAS p.Gly12Asp").contains("2 lesions planned");
+        assertThat(r1.path("detail").asText())
+                .contains("**This patient:** KRAS p.Gly12Asp")
+                .contains("2 lesions planned");
         // The resources behind the decision, as read from the store: each with its type, id and version.
         JsonNode resources = r1.path("extension").path("org.crlm-cds.resources");
         assertThat(resources.size()).isPositive();
@@ -203,7 +240,8 @@ class CdsHooksContractIT extends AppIntegrationTest {
 
     @Test
     void r7SuggestsOrderingTheMutationAnalysis() {
-        JsonNode body = cds.call("crlm-ablation-patient-view", request("crlm-ablation-patient-view", "crlm-demo-07")).json();
+        JsonNode body = cds.call("crlm-ablation-patient-view", request("crlm-ablation-patient-view", "crlm-demo-07"))
+                .json();
         JsonNode r7 = card(body, "R7");
         assertThat(r7.path("indicator").asText()).isEqualTo("info");
         assertThat(r7.path("selectionBehavior").asText()).isEqualTo("at-most-one");
@@ -217,7 +255,8 @@ class CdsHooksContractIT extends AppIntegrationTest {
             assertThat(order.path("status").asText()).isEqualTo("draft");
             assertThat(order.path("intent").asText()).isEqualTo("order");
             assertThat(order.path("subject").path("reference").asText()).isEqualTo("Patient/crlm-demo-07");
-            assertThat(order.path("code").path("coding").get(0).path("system").asText()).isEqualTo("http://loinc.org");
+            assertThat(order.path("code").path("coding").get(0).path("system").asText())
+                    .isEqualTo("http://loinc.org");
             genes.add(order.path("code").path("text").asText().split(" ")[0]);
         }
         assertThat(genes).containsExactly("KRAS", "NRAS", "BRAF");
@@ -246,9 +285,13 @@ class CdsHooksContractIT extends AppIntegrationTest {
             size.setCode(new org.hl7.fhir.r4.model.CodeableConcept(
                     new org.hl7.fhir.r4.model.Coding("http://loinc.org", "21889-1", "Size Tumor")));
             size.addFocus(new org.hl7.fhir.r4.model.Reference("BodyStructure/" + patient + "-lesion"));
-            size.setEffective(new org.hl7.fhir.r4.model.DateTimeType(java.time.LocalDate.of(2020, 1, 1).plusDays(i) + "T10:00:00Z"));
-            size.setValue(new org.hl7.fhir.r4.model.Quantity().setValue(i == 700 ? 35 : 20).setUnit("mm")
-                    .setSystem("http://unitsofmeasure.org").setCode("mm"));
+            size.setEffective(new org.hl7.fhir.r4.model.DateTimeType(
+                    java.time.LocalDate.of(2020, 1, 1).plusDays(i) + "T10:00:00Z"));
+            size.setValue(new org.hl7.fhir.r4.model.Quantity()
+                    .setValue(i == 700 ? 35 : 20)
+                    .setUnit("mm")
+                    .setSystem("http://unitsofmeasure.org")
+                    .setCode("mm"));
             put(tx, size);
         }
         FhirClients.clinician(base()).transaction().withBundle(tx).execute();
@@ -262,7 +305,10 @@ class CdsHooksContractIT extends AppIntegrationTest {
     }
 
     private static void put(Bundle tx, org.hl7.fhir.r4.model.Resource resource) {
-        tx.addEntry().setResource(resource).getRequest().setMethod(Bundle.HTTPVerb.PUT)
+        tx.addEntry()
+                .setResource(resource)
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
                 .setUrl(resource.fhirType() + "/" + resource.getIdElement().getIdPart());
     }
 
@@ -356,17 +402,37 @@ class CdsHooksContractIT extends AppIntegrationTest {
     @Test
     void browsersMayCallCrossOriginFromAllowedOrigins() {
         for (String path : List.of("/cds-services/crlm-ablation-order-sign", "/fhir/Patient")) {
-            Http.Response preflight = Http.send("OPTIONS", base() + path, null, Map.of("Origin", "http://ehr.test.example",
-                    "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type"));
+            Http.Response preflight = Http.send(
+                    "OPTIONS",
+                    base() + path,
+                    null,
+                    Map.of(
+                            "Origin",
+                            "http://ehr.test.example",
+                            "Access-Control-Request-Method",
+                            "POST",
+                            "Access-Control-Request-Headers",
+                            "authorization,content-type"));
             assertThat(preflight.status()).as(path).isEqualTo(200);
             assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("http://ehr.test.example");
-            assertThat(preflight.header("Access-Control-Allow-Headers").toLowerCase(java.util.Locale.ROOT)).contains("authorization");
-            Http.Response other = Http.send("OPTIONS", base() + path, null, Map.of("Origin", "https://evil.example",
-                    "Access-Control-Request-Method", "POST"));
+            assertThat(preflight.header("Access-Control-Allow-Headers").toLowerCase(java.util.Locale.ROOT))
+                    .contains("authorization");
+            Http.Response other = Http.send(
+                    "OPTIONS",
+                    base() + path,
+                    null,
+                    Map.of("Origin", "https://evil.example", "Access-Control-Request-Method", "POST"));
             assertThat(other.status()).as(path).isEqualTo(403);
         }
-        Http.Response call = Http.send("GET", base() + "/cds-services", null, Map.of("Origin", "http://ehr.test.example",
-                "Authorization", "Bearer " + keys().cdsJwt(base() + "/cds-services")));
+        Http.Response call = Http.send(
+                "GET",
+                base() + "/cds-services",
+                null,
+                Map.of(
+                        "Origin",
+                        "http://ehr.test.example",
+                        "Authorization",
+                        "Bearer " + keys().cdsJwt(base() + "/cds-services")));
         assertThat(call.header("Access-Control-Allow-Origin")).isEqualTo("http://ehr.test.example");
     }
 
@@ -375,7 +441,9 @@ class CdsHooksContractIT extends AppIntegrationTest {
     /** The prefetch templates the service's PlanDefinition file declares (no count written here). */
     private static int prefetchTemplatesInRepository(String serviceId) {
         try {
-            JsonNode plan = Http.JSON.readTree(java.nio.file.Path.of("fhir-resources", "rules", "PlanDefinition-" + serviceId + ".json").toFile());
+            JsonNode plan = Http.JSON.readTree(
+                    java.nio.file.Path.of("fhir-resources", "rules", "PlanDefinition-" + serviceId + ".json")
+                            .toFile());
             int count = 0;
             for (JsonNode extension : plan.path("extension")) {
                 if (extension.path("url").asText().endsWith("/cds-hooks-prefetch")) {
@@ -425,9 +493,15 @@ class CdsHooksContractIT extends AppIntegrationTest {
             String query = t.getValue().replace("{{context.patientId}}", patientId);
             IBaseResource result = query.contains("?")
                     ? fhir.search().byUrl(query).returnBundle(Bundle.class).execute()
-                    : fhir.read().resource(query.substring(0, query.indexOf('/'))).withId(query.substring(query.indexOf('/') + 1)).execute();
+                    : fhir.read()
+                            .resource(query.substring(0, query.indexOf('/')))
+                            .withId(query.substring(query.indexOf('/') + 1))
+                            .execute();
             try {
-                prefetch.set(t.getKey(), Http.JSON.readTree(FhirContext.forR4Cached().newJsonParser().encodeResourceToString(result)));
+                prefetch.set(
+                        t.getKey(),
+                        Http.JSON.readTree(
+                                FhirContext.forR4Cached().newJsonParser().encodeResourceToString(result)));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -457,7 +531,8 @@ class CdsHooksContractIT extends AppIntegrationTest {
         assertThat(body.path("issue").get(0).path("severity").asText()).isEqualTo("error");
         assertThat(body.path("issue").get(0).path("diagnostics").asText()).isNotBlank();
         if (expression != null) {
-            assertThat(body.path("issue").get(0).path("expression").get(0).asText()).isEqualTo(expression);
+            assertThat(body.path("issue").get(0).path("expression").get(0).asText())
+                    .isEqualTo(expression);
         }
         assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
     }

@@ -15,17 +15,22 @@ import org.springframework.transaction.CannotCreateTransactionException;
  */
 class DatabaseUnavailableAnswerTest {
 
-    private final ApiExceptionHandler errors = new ApiExceptionHandler(new OperationOutcomes(FhirContext.forR4Cached()));
+    private final ApiExceptionHandler errors =
+            new ApiExceptionHandler(new OperationOutcomes(FhirContext.forR4Cached()));
 
     @Test
     void noConnectionForTheAuditIsA503OperationOutcome() {
         for (RuntimeException e : new RuntimeException[] {
-                new CannotCreateTransactionException("Could not open JPA EntityManager for transaction"),
-                new DataAccessResourceFailureException("Connection is not available, request timed out after 3000ms")}) {
+            new CannotCreateTransactionException("Could not open JPA EntityManager for transaction"),
+            new DataAccessResourceFailureException("Connection is not available, request timed out after 3000ms")
+        }) {
             ResponseEntity<String> response = errors.toResponse(e);
             assertThat(response.getStatusCode().value()).isEqualTo(503);
-            assertThat(response.getBody()).contains("\"resourceType\":\"OperationOutcome\"").contains("transient")
-                    .contains("database is unavailable").doesNotContain("Exception");
+            assertThat(response.getBody())
+                    .contains("\"resourceType\":\"OperationOutcome\"")
+                    .contains("transient")
+                    .contains("database is unavailable")
+                    .doesNotContain("Exception");
         }
     }
 }

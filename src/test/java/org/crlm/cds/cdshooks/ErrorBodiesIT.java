@@ -18,9 +18,13 @@ class ErrorBodiesIT extends AppIntegrationTest {
 
     private Http.Response authenticated(String method, String path, String body, String contentType) {
         String url = base() + path;
-        return Http.send(method, url, body, contentType == null
-                ? Map.of("Authorization", "Bearer " + keys().cdsJwt(url))
-                : Map.of("Authorization", "Bearer " + keys().cdsJwt(url), "Content-Type", contentType));
+        return Http.send(
+                method,
+                url,
+                body,
+                contentType == null
+                        ? Map.of("Authorization", "Bearer " + keys().cdsJwt(url))
+                        : Map.of("Authorization", "Bearer " + keys().cdsJwt(url), "Content-Type", contentType));
     }
 
     private static void assertOperationOutcome(Http.Response response, int status, String code) {
@@ -31,32 +35,51 @@ class ErrorBodiesIT extends AppIntegrationTest {
         assertThat(body.path("issue").get(0).path("severity").asText()).isEqualTo("error");
         assertThat(body.path("issue").get(0).path("code").asText()).isEqualTo(code);
         assertThat(body.path("issue").get(0).path("diagnostics").asText()).isNotBlank();
-        assertThat(response.body()).doesNotContain("Exception").doesNotContain("\"timestamp\"").doesNotContain("\"path\"");
+        assertThat(response.body())
+                .doesNotContain("Exception")
+                .doesNotContain("\"timestamp\"")
+                .doesNotContain("\"path\"");
     }
 
     @Test
     void aWrongMethodIs405AsAnOperationOutcome() {
         assertOperationOutcome(authenticated("PUT", "/cds-services", "{}", "application/json"), 405, "not-supported");
-        assertOperationOutcome(authenticated("DELETE", "/cds-services/crlm-ablation-patient-view", null, null), 405, "not-supported");
-        assertOperationOutcome(authenticated("GET", "/cds-services/crlm-ablation-patient-view", null, null), 405, "not-supported");
-        assertOperationOutcome(authenticated("GET", "/cds-services/crlm-ablation-patient-view/feedback", null, null), 405, "not-supported");
+        assertOperationOutcome(
+                authenticated("DELETE", "/cds-services/crlm-ablation-patient-view", null, null), 405, "not-supported");
+        assertOperationOutcome(
+                authenticated("GET", "/cds-services/crlm-ablation-patient-view", null, null), 405, "not-supported");
+        assertOperationOutcome(
+                authenticated("GET", "/cds-services/crlm-ablation-patient-view/feedback", null, null),
+                405,
+                "not-supported");
     }
 
     @Test
     void aPathNoRouteKnowsIs404AsAnOperationOutcome() {
-        assertOperationOutcome(authenticated("POST", "/cds-services/crlm-ablation-patient-view/extra/parts", "{}", "application/json"),
-                404, "not-found");
+        assertOperationOutcome(
+                authenticated("POST", "/cds-services/crlm-ablation-patient-view/extra/parts", "{}", "application/json"),
+                404,
+                "not-found");
         assertOperationOutcome(Http.get(base() + "/no-such-endpoint", null), 404, "not-found");
-        assertOperationOutcome(authenticated("POST", "/cds-services/no-such-service", "{}", "application/json"), 404, "not-found");
+        assertOperationOutcome(
+                authenticated("POST", "/cds-services/no-such-service", "{}", "application/json"), 404, "not-found");
     }
 
     @Test
     void aNonJsonAcceptHeaderOrBodyIsAnOperationOutcome() {
         String url = base() + "/cds-services";
-        assertOperationOutcome(Http.send("GET", url, null, Map.of("Authorization", "Bearer " + keys().cdsJwt(url),
-                "Accept", "text/html")), 406, "not-supported");
-        assertOperationOutcome(authenticated("POST", "/cds-services/crlm-ablation-patient-view", "hook=patient-view", "text/plain"),
-                415, "not-supported");
+        assertOperationOutcome(
+                Http.send(
+                        "GET",
+                        url,
+                        null,
+                        Map.of("Authorization", "Bearer " + keys().cdsJwt(url), "Accept", "text/html")),
+                406,
+                "not-supported");
+        assertOperationOutcome(
+                authenticated("POST", "/cds-services/crlm-ablation-patient-view", "hook=patient-view", "text/plain"),
+                415,
+                "not-supported");
     }
 
     @Test
@@ -73,7 +96,9 @@ class ErrorBodiesIT extends AppIntegrationTest {
         assertThat(services.size()).isEqualTo(3);
         for (JsonNode service : services) {
             JsonNode fhir = service.path("extension").path(FhirVersionExtension.KEY);
-            assertThat(fhir.path("fhirVersion").asText()).as(service.path("id").asText()).isEqualTo("4.0.1");
+            assertThat(fhir.path("fhirVersion").asText())
+                    .as(service.path("id").asText())
+                    .isEqualTo("4.0.1");
             assertThat(fhir.path("release").asText()).isEqualTo("R4");
         }
     }
@@ -81,7 +106,10 @@ class ErrorBodiesIT extends AppIntegrationTest {
     @Test
     void draftOrdersInDstu2ShapeAre400SayingTheServiceSpeaksR4() {
         // A CDS Hooks 1.0-era client sending a DSTU2 MedicationOrder in draftOrders.
-        Http.Response response = new CdsClient(base(), keys()).call("crlm-ablation-order-sign", """
+        Http.Response response = new CdsClient(base(), keys())
+                .call(
+                        "crlm-ablation-order-sign",
+                        """
                 {"hook": "order-sign", "hookInstance": "5f1b8a1e-9d7c-4b0e-a1f2-0d3c4b5a6978",
                  "context": {"userId": "Practitioner/example", "patientId": "crlm-demo-11",
                    "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [
@@ -90,7 +118,14 @@ class ErrorBodiesIT extends AppIntegrationTest {
                        "medicationCodeableConcept": {"text": "Acetaminophen 325 MG Oral Tablet"}}}]}}}
                 """);
         assertOperationOutcome(response, 400, "invalid");
-        assertThat(response.json().path("issue").get(0).path("expression").get(0).asText()).isEqualTo("context.draftOrders");
-        assertThat(response.json().path("issue").get(0).path("diagnostics").asText()).contains("FHIR R4");
+        assertThat(response.json()
+                        .path("issue")
+                        .get(0)
+                        .path("expression")
+                        .get(0)
+                        .asText())
+                .isEqualTo("context.draftOrders");
+        assertThat(response.json().path("issue").get(0).path("diagnostics").asText())
+                .contains("FHIR R4");
     }
 }

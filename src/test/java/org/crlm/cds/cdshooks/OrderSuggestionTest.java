@@ -28,11 +28,14 @@ class OrderSuggestionTest {
         for (RuleTestCase s : RuleTestCase.all()) {
             for (CdsServiceResponseCardJson card : decks.deal(s).cards()) {
                 if (!"R7".equals(card.getSource().getTopic().getCode())) {
-                    assertThat(card.getSuggestions()).as(s.name() + " " + card.getSummary()).isNullOrEmpty();
+                    assertThat(card.getSuggestions())
+                            .as(s.name() + " " + card.getSummary())
+                            .isNullOrEmpty();
                     continue;
                 }
                 assertThat(card.getSuggestions()).hasSize(1);
-                CdsServiceResponseSuggestionJson suggestion = card.getSuggestions().get(0);
+                CdsServiceResponseSuggestionJson suggestion =
+                        card.getSuggestions().get(0);
                 assertThat(suggestion.getLabel()).isEqualTo("Order KRAS, NRAS and BRAF mutation analysis");
                 List<String> codes = new ArrayList<>();
                 for (CdsServiceResponseSuggestionActionJson action : suggestion.getActions()) {
@@ -46,7 +49,9 @@ class OrderSuggestionTest {
                     assertThat(order.getCode().getCoding()).hasSize(1);
                     Coding coding = order.getCode().getCodingFirstRep();
                     assertThat(coding.getSystem()).isEqualTo("http://loinc.org");
-                    assertThat(isLoincCode(coding.getCode())).as(coding.getCode() + " is a well-formed LOINC code").isTrue();
+                    assertThat(isLoincCode(coding.getCode()))
+                            .as(coding.getCode() + " is a well-formed LOINC code")
+                            .isTrue();
                     assertClinicianFacing(order.getCode().getText());
                     codes.add(coding.getCode());
                 }

@@ -29,29 +29,38 @@ class OverrideReasonsTest {
     void everyCardOffersTheReasonsThatMakeSenseForItsRule() {
         CodeSystem reasons = RepositoryRules.get().codeSystem(SYSTEM).orElseThrow();
         Map<String, String> displays = reasons.getConcept().stream()
-                .collect(Collectors.toMap(CodeSystem.ConceptDefinitionComponent::getCode,
+                .collect(Collectors.toMap(
+                        CodeSystem.ConceptDefinitionComponent::getCode,
                         CodeSystem.ConceptDefinitionComponent::getDisplay));
         Map<String, Set<String>> offeredByRule = new HashMap<>();
         for (RuleTestCase s : RuleTestCase.all()) {
             for (CdsServiceResponseCardJson card : decks.deal(s).cards()) {
                 String rule = card.getSource().getTopic().getCode();
-                List<CdsServiceResponseCodingJson> offered = card.getOverrideReasons() == null ? List.of()
-                        : card.getOverrideReasons();
+                List<CdsServiceResponseCodingJson> offered =
+                        card.getOverrideReasons() == null ? List.of() : card.getOverrideReasons();
                 for (CdsServiceResponseCodingJson reason : offered) {
                     assertThat(reason.getSystem()).isEqualTo(SYSTEM);
-                    assertThat(displays).as(rule + " offers a code of the CodeSystem").containsKey(reason.getCode());
+                    assertThat(displays)
+                            .as(rule + " offers a code of the CodeSystem")
+                            .containsKey(reason.getCode());
                     assertThat(reason.getDisplay()).isEqualTo(displays.get(reason.getCode()));
                 }
-                Set<String> codes = offered.stream().map(CdsServiceResponseCodingJson::getCode).collect(Collectors.toSet());
+                Set<String> codes = offered.stream()
+                        .map(CdsServiceResponseCodingJson::getCode)
+                        .collect(Collectors.toSet());
                 Set<String> before = offeredByRule.putIfAbsent(rule, codes);
-                assertThat(before == null || before.equals(codes)).as(rule + " offers the same reasons on every card").isTrue();
+                assertThat(before == null || before.equals(codes))
+                        .as(rule + " offers the same reasons on every card")
+                        .isTrue();
             }
         }
         assertThat(offeredByRule.get("R7")).contains("test-done-elsewhere").doesNotContain("resection-not-feasible");
         assertThat(offeredByRule.get("R8")).containsExactly("data-outdated");
         assertThat(offeredByRule.get("R6")).containsExactly("data-outdated");
         for (String warning : List.of("R1", "R2", "R3", "R4", "R5")) {
-            assertThat(offeredByRule.get(warning)).as(warning).contains("resection-not-feasible", "mdt-decision")
+            assertThat(offeredByRule.get(warning))
+                    .as(warning)
+                    .contains("resection-not-feasible", "mdt-decision")
                     .doesNotContain("test-done-elsewhere");
         }
     }

@@ -40,20 +40,27 @@ class PatientRecordSourceIT extends AppIntegrationTest {
     private static final String SERVICE = "crlm-ablation-patient-view";
     /** KRAS p.Ala146Thr on record; one lesion booked for ablation. */
     private static final String KNOWN = "crlm-demo-11";
+
     private static final String UNKNOWN = "no-such-patient-4711";
 
     @Autowired
     FhirJsonReader fhirJson;
+
     @Autowired
     RemoteFhirReader remote;
+
     @Autowired
     LocalStoreReader local;
+
     @Autowired
     OwnFhirServer own;
+
     @Autowired
     CdsHooksProperties cdsProperties;
+
     @Autowired
     HookRequestParser parser;
+
     @Autowired
     HookService hooks;
 
@@ -67,12 +74,16 @@ class PatientRecordSourceIT extends AppIntegrationTest {
         Http.Response full = cds.call(SERVICE, request(KNOWN, BundlePrefetch.full(templates, KNOWN, record)));
         Set<String> withoutGenetics = new LinkedHashSet<>(templates.keySet());
         withoutGenetics.remove("geneticResults");
-        Http.Response partial = cds.call(SERVICE, request(KNOWN, BundlePrefetch.subset(templates, KNOWN, record, withoutGenetics)));
+        Http.Response partial =
+                cds.call(SERVICE, request(KNOWN, BundlePrefetch.subset(templates, KNOWN, record, withoutGenetics)));
 
         assertThat(full.status()).as(full.body()).isEqualTo(200);
         assertThat(partial.status()).as(partial.body()).isEqualTo(200);
-        assertThat(CdsHooksShape.ruleIds(partial.json())).as("KRAS read from the store, not 'unknown'")
-                .isEqualTo(CdsHooksShape.ruleIds(full.json())).contains("R1").doesNotContain("R7");
+        assertThat(CdsHooksShape.ruleIds(partial.json()))
+                .as("KRAS read from the store, not 'unknown'")
+                .isEqualTo(CdsHooksShape.ruleIds(full.json()))
+                .contains("R1")
+                .doesNotContain("R7");
     }
 
     @Test
@@ -86,14 +97,20 @@ class PatientRecordSourceIT extends AppIntegrationTest {
         assertThat(outcome.path("issue").get(0).path("code").asText()).isEqualTo("incomplete");
         List<String> expressions = new ArrayList<>();
         outcome.path("issue").get(0).path("expression").forEach(e -> expressions.add(e.asText()));
-        assertThat(expressions).containsExactlyElementsOf(templates(cds).keySet().stream().map(k -> "prefetch." + k).toList());
-        assertThat(outcome.path("issue").get(0).path("diagnostics").asText()).contains("no Patient").contains("geneticResults");
+        assertThat(expressions)
+                .containsExactlyElementsOf(templates(cds).keySet().stream()
+                        .map(k -> "prefetch." + k)
+                        .toList());
+        assertThat(outcome.path("issue").get(0).path("diagnostics").asText())
+                .contains("no Patient")
+                .contains("geneticResults");
     }
 
     // ---- The EHR keeps its own FHIR server (the default: local-store-is-patient-record=false) ----
 
     private PrefetchResolver defaultDeployment() {
-        return new PrefetchResolver(fhirJson, remote, local, own, new PatientRecordProperties(false, false), cdsProperties);
+        return new PrefetchResolver(
+                fhirJson, remote, local, own, new PatientRecordProperties(false, false), cdsProperties);
     }
 
     @Test
@@ -102,7 +119,8 @@ class PatientRecordSourceIT extends AppIntegrationTest {
         Map<String, String> templates = templates(cds);
         Set<String> withoutGenetics = new LinkedHashSet<>(templates.keySet());
         withoutGenetics.remove("geneticResults");
-        HookRequest request = parser.parse(request(KNOWN, BundlePrefetch.subset(templates, KNOWN, demoRecord(KNOWN), withoutGenetics)));
+        HookRequest request = parser.parse(
+                request(KNOWN, BundlePrefetch.subset(templates, KNOWN, demoRecord(KNOWN), withoutGenetics)));
 
         assertThatThrownBy(() -> defaultDeployment().resolve(hooks.service(SERVICE), request, hooks.rules()))
                 .isInstanceOfSatisfying(DataUnavailableException.class, e -> {
@@ -117,17 +135,19 @@ class PatientRecordSourceIT extends AppIntegrationTest {
         HookRequest request = parser.parse(request(KNOWN, null));
 
         assertThatThrownBy(() -> defaultDeployment().resolve(hooks.service(SERVICE), request, hooks.rules()))
-                .isInstanceOfSatisfying(DataUnavailableException.class, e ->
-                        assertThat(e.prefetchKeys()).containsExactlyElementsOf(templates(cds).keySet()));
+                .isInstanceOfSatisfying(DataUnavailableException.class, e -> assertThat(e.prefetchKeys())
+                        .containsExactlyElementsOf(templates(cds).keySet()));
     }
 
     @Test
     void whereTheStoreIsNotTheRecordACompletePrefetchIsAllThatIsNeeded() {
         CdsClient cds = new CdsClient(base(), keys());
-        HookRequest request = parser.parse(request(KNOWN, BundlePrefetch.full(templates(cds), KNOWN, demoRecord(KNOWN))));
+        HookRequest request =
+                parser.parse(request(KNOWN, BundlePrefetch.full(templates(cds), KNOWN, demoRecord(KNOWN))));
 
         PatientRecord record = defaultDeployment().resolve(hooks.service(SERVICE), request, hooks.rules());
-        assertThat(record.sources().values()).doesNotContain(PatientRecord.Source.LOCAL_STORE, PatientRecord.Source.FHIR_SERVER);
+        assertThat(record.sources().values())
+                .doesNotContain(PatientRecord.Source.LOCAL_STORE, PatientRecord.Source.FHIR_SERVER);
         assertThat(record.resources()).isNotEmpty();
     }
 
@@ -137,7 +157,9 @@ class PatientRecordSourceIT extends AppIntegrationTest {
         for (JsonNode service : cds.discovery().json().path("services")) {
             if (service.path("id").asText().equals(SERVICE)) {
                 Map<String, String> t = new LinkedHashMap<>();
-                service.path("prefetch").fields().forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
+                service.path("prefetch")
+                        .fields()
+                        .forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
                 return t;
             }
         }
@@ -158,8 +180,10 @@ class PatientRecordSourceIT extends AppIntegrationTest {
     static List<IBaseResource> demoRecord(String patientId) {
         try (var files = Files.list(Path.of("fhir-resources", "demo"))) {
             Path file = files.filter(f -> f.getFileName().toString().startsWith(patientId.replace("crlm-", "") + "-"))
-                    .findFirst().orElseThrow();
-            Bundle bundle = FhirContext.forR4Cached().newJsonParser().parseResource(Bundle.class, Files.readString(file));
+                    .findFirst()
+                    .orElseThrow();
+            Bundle bundle =
+                    FhirContext.forR4Cached().newJsonParser().parseResource(Bundle.class, Files.readString(file));
             List<IBaseResource> resources = new ArrayList<>();
             bundle.getEntry().forEach(e -> resources.add(e.getResource()));
             return resources;

@@ -35,19 +35,24 @@ class ScenarioCardsGoldenTest {
 
     @TestFactory
     Stream<DynamicTest> everyScenarioGivesItsGoldenCards() {
-        return RuleTestCase.all().stream().map(s -> DynamicTest.dynamicTest(s.name(), () -> {
-            JsonNode actual = cards(s);
-            Path file = GOLDEN.resolve(s.file().getFileName());
-            if (UPDATE) {
-                Files.createDirectories(GOLDEN);
-                Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(actual) + "\n");
-            }
-            assertThat(file).as("golden file for " + s.file().getFileName()
-                    + " (write it with -Dgolden.update=true and review it)").exists();
-            JsonNode expected = JSON.readTree(file.toFile());
-            assertThat(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(actual))
-                    .as("cards of " + s.name()).isEqualTo(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(expected));
-        }));
+        return RuleTestCase.all().stream()
+                .map(s -> DynamicTest.dynamicTest(s.name(), () -> {
+                    JsonNode actual = cards(s);
+                    Path file = GOLDEN.resolve(s.file().getFileName());
+                    if (UPDATE) {
+                        Files.createDirectories(GOLDEN);
+                        Files.writeString(
+                                file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(actual) + "\n");
+                    }
+                    assertThat(file)
+                            .as("golden file for " + s.file().getFileName()
+                                    + " (write it with -Dgolden.update=true and review it)")
+                            .exists();
+                    JsonNode expected = JSON.readTree(file.toFile());
+                    assertThat(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(actual))
+                            .as("cards of " + s.name())
+                            .isEqualTo(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(expected));
+                }));
     }
 
     private JsonNode cards(RuleTestCase s) throws IOException {

@@ -20,17 +20,24 @@ final class ScenarioDecks {
 
     private final DecisionEvaluator evaluator = new DecisionEvaluator(new RuleEngine());
     private final ServiceCatalog catalog = new ServiceCatalog();
-    private final CardDeck deck = new CardDeck(new CardFactory(new CdsHooksProperties(true,
-            "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason", Duration.ofSeconds(5), DataSize.ofMegabytes(20), 20,
-            5000, 8)));
+    private final CardDeck deck = new CardDeck(new CardFactory(new CdsHooksProperties(
+            true,
+            "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason",
+            Duration.ofSeconds(5),
+            DataSize.ofMegabytes(20),
+            20,
+            5000,
+            8)));
 
     CardDeck.Dealt deal(RuleTestCase s) {
         RuleSet rules = RepositoryRules.get();
         ServiceDefinition service = catalog.service(rules, s.serviceId()).orElseThrow();
         List<IBaseResource> data = new ArrayList<>(s.recordResources());
         data.addAll(s.draftOrderResources());
-        Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data, s.evaluationDate()), s.hookOrderIds());
-        HookContext context = new HookContext("Practitioner/test-surgeon", s.patientId(), null, s.selections(), s.draftOrders());
+        Decision decision = evaluator.decide(
+                rules, service, new PatientData(s.patientId(), data, s.evaluationDate()), s.hookOrderIds());
+        HookContext context =
+                new HookContext("Practitioner/test-surgeon", s.patientId(), null, s.selections(), s.draftOrders());
         return deck.deal(decision, rules, context, "scenario");
     }
 }

@@ -44,9 +44,16 @@ class ScenarioPrefetchCoverageTest {
         for (ServiceDefinition service : catalog.services(rules)) {
             for (Map.Entry<String, String> t : service.prefetch().entrySet()) {
                 String url = PrefetchTemplates.expandValueSets(t.getValue(), rules)
-                        .replace("{{context.patientId}}", "a-patient-id-of-sixty-four-characters-0000000000000000000000000");
-                assertThat(url.length()).as(service.id() + " " + t.getKey() + ": " + url).isLessThan(MAX_TEMPLATE_URL);
-                assertThat(url).as("only client-resolvable tokens").doesNotContain("{{").doesNotContain(":in=");
+                        .replace(
+                                "{{context.patientId}}",
+                                "a-patient-id-of-sixty-four-characters-0000000000000000000000000");
+                assertThat(url.length())
+                        .as(service.id() + " " + t.getKey() + ": " + url)
+                        .isLessThan(MAX_TEMPLATE_URL);
+                assertThat(url)
+                        .as("only client-resolvable tokens")
+                        .doesNotContain("{{")
+                        .doesNotContain(":in=");
             }
         }
     }
@@ -54,20 +61,26 @@ class ScenarioPrefetchCoverageTest {
     @TestFactory
     Stream<DynamicTest> theTemplatesFetchEveryShapeAScenarioUses() {
         RuleSet rules = RepositoryRules.get();
-        return RuleTestCase.all().stream().map(s -> DynamicTest.dynamicTest(s.name(), () -> {
-            ServiceDefinition service = catalog.service(rules, s.serviceId()).orElseThrow();
-            Set<IBaseResource> fetched = new LinkedHashSet<>();
-            for (String template : service.prefetch().values()) {
-                String query = PrefetchTemplates.expandValueSets(template, rules).replace("{{context.patientId}}", s.patientId());
-                fetched.addAll(BundlePrefetch.run(query, s.patientId(), s.recordResources()));
-            }
-            Map<String, String> whole = outcomes(rules, service, s, s.recordResources());
-            Map<String, String> prefetched = outcomes(rules, service, s, new ArrayList<>(fetched));
-            assertThat(prefetched).as("rules and facts from the prefetched resources of " + s.name()).isEqualTo(whole);
-        }));
+        return RuleTestCase.all().stream()
+                .map(s -> DynamicTest.dynamicTest(s.name(), () -> {
+                    ServiceDefinition service =
+                            catalog.service(rules, s.serviceId()).orElseThrow();
+                    Set<IBaseResource> fetched = new LinkedHashSet<>();
+                    for (String template : service.prefetch().values()) {
+                        String query = PrefetchTemplates.expandValueSets(template, rules)
+                                .replace("{{context.patientId}}", s.patientId());
+                        fetched.addAll(BundlePrefetch.run(query, s.patientId(), s.recordResources()));
+                    }
+                    Map<String, String> whole = outcomes(rules, service, s, s.recordResources());
+                    Map<String, String> prefetched = outcomes(rules, service, s, new ArrayList<>(fetched));
+                    assertThat(prefetched)
+                            .as("rules and facts from the prefetched resources of " + s.name())
+                            .isEqualTo(whole);
+                }));
     }
 
-    private Map<String, String> outcomes(RuleSet rules, ServiceDefinition service, RuleTestCase s, List<IBaseResource> record) {
+    private Map<String, String> outcomes(
+            RuleSet rules, ServiceDefinition service, RuleTestCase s, List<IBaseResource> record) {
         List<IBaseResource> data = new ArrayList<>(record);
         data.addAll(s.draftOrderResources());
         Decision decision = evaluator.decide(rules, service, new PatientData(s.patientId(), data, s.evaluationDate()));

@@ -41,13 +41,15 @@ class SpecificationExamplesIT extends AppIntegrationTest {
 
     @Test
     void thePatientViewExampleWithItsFhirServerIs412NamingOurPrefetchKeys() {
-        Http.Response response = new CdsClient(base(), keys()).call("crlm-ablation-patient-view", example("patient-view-request.json"));
+        Http.Response response =
+                new CdsClient(base(), keys()).call("crlm-ablation-patient-view", example("patient-view-request.json"));
 
         assertThat(response.status()).as(response.body()).isEqualTo(412);
         assertThat(response.json().path("resourceType").asText()).isEqualTo("OperationOutcome");
         assertThat(response.json().path("issue").get(0).path("code").asText()).isEqualTo("incomplete");
         assertThat(expressions(response.json())).isNotEmpty().allMatch(e -> e.startsWith("prefetch."));
-        assertThat(response.json().path("issue").get(0).path("diagnostics").asText()).contains("allow-list");
+        assertThat(response.json().path("issue").get(0).path("diagnostics").asText())
+                .contains("allow-list");
     }
 
     @Test
@@ -58,12 +60,14 @@ class SpecificationExamplesIT extends AppIntegrationTest {
         Http.Response response = new CdsClient(base(), keys()).call("crlm-ablation-patient-view", request);
 
         assertThat(response.status()).as(response.body()).isEqualTo(412);
-        assertThat(response.json().path("issue").get(0).path("diagnostics").asText()).contains("no Patient");
+        assertThat(response.json().path("issue").get(0).path("diagnostics").asText())
+                .contains("no Patient");
     }
 
     @Test
     void theExtensionExampleIsReadButItsContextLacksThePatientViewHooksRequiredPatientId() {
-        Http.Response response = new CdsClient(base(), keys()).call("crlm-ablation-patient-view", example("request-with-extension.json"));
+        Http.Response response = new CdsClient(base(), keys())
+                .call("crlm-ablation-patient-view", example("request-with-extension.json"));
 
         assertThat(response.status()).as(response.body()).isEqualTo(400);
         assertThat(expressions(response.json())).containsExactly("context.patientId");
@@ -80,9 +84,11 @@ class SpecificationExamplesIT extends AppIntegrationTest {
         JsonNode cards = cds.call("crlm-ablation-patient-view", call).json();
         assertThat(CdsHooksShape.ruleIds(cards)).hasSize(3);
         int i = 0;
-        for (String name : List.of("feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json")) {
+        for (String name :
+                List.of("feedback-accepted.json", "feedback-overridden.json", "feedback-overridden-with-reason.json")) {
             ObjectNode feedback = example(name);
-            ((ObjectNode) feedback.path("feedback").get(0)).put("card", cards.path("cards").get(i++).path("uuid").asText());
+            ((ObjectNode) feedback.path("feedback").get(0))
+                    .put("card", cards.path("cards").get(i++).path("uuid").asText());
             Http.Response response = cds.feedback("crlm-ablation-patient-view", Http.write(feedback));
             assertThat(response.status()).as(name + ": " + response.body()).isEqualTo(200);
             assertThat(response.json().path("stored").asInt()).as(name).isEqualTo(1);
@@ -91,8 +97,8 @@ class SpecificationExamplesIT extends AppIntegrationTest {
 
     @Test
     void theFeedbackExamplesAsWrittenNameCardsThisServiceNeverIssued() {
-        Http.Response response = new CdsClient(base(), keys()).feedback("crlm-ablation-patient-view",
-                Http.write(example("feedback-overridden.json")));
+        Http.Response response = new CdsClient(base(), keys())
+                .feedback("crlm-ablation-patient-view", Http.write(example("feedback-overridden.json")));
         assertThat(response.status()).as(response.body()).isEqualTo(400);
         assertThat(expressions(response.json())).containsExactly("feedback[0].card");
     }

@@ -33,36 +33,48 @@ class FeedbackIT extends AppIntegrationTest {
         JsonNode cards = issueCards("crlm-demo-01");
         String r1 = uuidOf(cards, "R1");
         String r8 = uuidOf(cards, "R8");
-        String body = """
+        String body =
+                """
                 {"feedback": [
                   {"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T10:15:00Z",
                    "overrideReason": {"reason": {"system": "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason",
                                                  "code": "mdt-decision"}, "userComment": "Discussed at MDT"}},
                   {"card": "%s", "outcome": "accepted", "acceptedSuggestions": [], "outcomeTimestamp": "2026-11-21T10:16:00Z"}
-                ]}""".formatted(r1, r8);
+                ]}"""
+                        .formatted(r1, r8);
 
         Http.Response response = cds.feedback(SERVICE, body);
 
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         assertThat(response.json().path("stored").asInt()).isEqualTo(2);
-        Map<String, Object> row = jdbc.queryForMap("select rule_id, library_version, outcome, override_reason_code from cds_feedback where card_uuid = ?", r1);
-        assertThat(row).containsEntry("RULE_ID", "R1").containsEntry("OUTCOME", "overridden")
-                .containsEntry("OVERRIDE_REASON_CODE", "mdt-decision").containsEntry("LIBRARY_VERSION", "1.0.0");
+        Map<String, Object> row = jdbc.queryForMap(
+                "select rule_id, library_version, outcome, override_reason_code from cds_feedback where card_uuid = ?",
+                r1);
+        assertThat(row)
+                .containsEntry("RULE_ID", "R1")
+                .containsEntry("OUTCOME", "overridden")
+                .containsEntry("OVERRIDE_REASON_CODE", "mdt-decision")
+                .containsEntry("LIBRARY_VERSION", "1.0.0");
 
         // The same feedback delivered twice is stored once.
-        assertThat(cds.feedback(SERVICE, body).json().path("duplicates").asInt()).isEqualTo(2);
+        assertThat(cds.feedback(SERVICE, body).json().path("duplicates").asInt())
+                .isEqualTo(2);
 
-        JsonNode counts = Http.get(base() + "/console/api/feedback", keys().fhirToken("crlm/rules.write")).json();
+        JsonNode counts = Http.get(base() + "/console/api/feedback", keys().fhirToken("crlm/rules.write"))
+                .json();
         JsonNode r1Counts = find(counts.path("rules"), "R1", "1.0.0");
         assertThat(r1Counts.path("overridden").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(r1Counts.path("issued").asLong()).isGreaterThanOrEqualTo(1);
-        assertThat(find(counts.path("rules"), "R8", "1.0.0").path("accepted").asLong()).isGreaterThanOrEqualTo(1);
-        assertThat(counts.path("overrideReasons").findValuesAsText("reasonCode")).contains("mdt-decision");
+        assertThat(find(counts.path("rules"), "R8", "1.0.0").path("accepted").asLong())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(counts.path("overrideReasons").findValuesAsText("reasonCode"))
+                .contains("mdt-decision");
 
         // Per service and rule, every version side by side, with an override rate once cards are answered.
         JsonNode r1ByService = null;
         for (JsonNode serviceRule : counts.path("byService")) {
-            if (SERVICE.equals(serviceRule.path("serviceId").asText()) && "R1".equals(serviceRule.path("ruleId").asText())) {
+            if (SERVICE.equals(serviceRule.path("serviceId").asText())
+                    && "R1".equals(serviceRule.path("ruleId").asText())) {
                 r1ByService = serviceRule;
             }
         }
@@ -84,14 +96,22 @@ class FeedbackIT extends AppIntegrationTest {
     void anUnknownCardRefusesTheWholeRequestAndStoresNothing() {
         String known = uuidOf(issueCards("crlm-demo-01"), "R1");
         long before = feedbackRows();
-        String body = """
+        String body =
+                """
                 {"feedback": [
                   {"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T11:00:00Z"},
                   {"card": "0f7c7c8e-1111-4bbb-8ccc-222222222222", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T11:00:00Z"}
-                ]}""".formatted(known);
+                ]}"""
+                        .formatted(known);
         Http.Response response = cds.feedback(SERVICE, body);
         assertThat(response.status()).isEqualTo(400);
-        assertThat(response.json().path("issue").get(0).path("expression").get(0).asText()).isEqualTo("feedback[1].card");
+        assertThat(response.json()
+                        .path("issue")
+                        .get(0)
+                        .path("expression")
+                        .get(0)
+                        .asText())
+                .isEqualTo("feedback[1].card");
         assertThat(feedbackRows()).isEqualTo(before);
     }
 
@@ -119,8 +139,11 @@ class FeedbackIT extends AppIntegrationTest {
     @Test
     void feedbackForACardOfAnotherServiceIsRefused() {
         String known = uuidOf(issueCards("crlm-demo-01"), "R1");
-        Http.Response response = cds.feedback("crlm-ablation-order-sign", """
-                {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T12:00:00Z"}]}""".formatted(known));
+        Http.Response response = cds.feedback(
+                "crlm-ablation-order-sign",
+                """
+                {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T12:00:00Z"}]}"""
+                        .formatted(known));
         assertThat(response.status()).isEqualTo(400);
     }
 
@@ -141,7 +164,8 @@ class FeedbackIT extends AppIntegrationTest {
 
     private static JsonNode find(JsonNode rows, String rule, String version) {
         for (JsonNode row : rows) {
-            if (rule.equals(row.path("ruleId").asText()) && version.equals(row.path("libraryVersion").asText())) {
+            if (rule.equals(row.path("ruleId").asText())
+                    && version.equals(row.path("libraryVersion").asText())) {
                 return row;
             }
         }

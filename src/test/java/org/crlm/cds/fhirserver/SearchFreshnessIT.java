@@ -34,20 +34,27 @@ class SearchFreshnessIT extends AppIntegrationTest {
     @Test
     void aSearchRightAfterAWriteSeesTheWrite() {
         IGenericClient fhir = FhirClients.clinician(base());
-        IdType patient = (IdType) fhir.create().resource(new Patient()).execute().getId().toUnqualifiedVersionless();
+        IdType patient =
+                (IdType) fhir.create().resource(new Patient()).execute().getId().toUnqualifiedVersionless();
         for (int written = 1; written <= 3; written++) {
             fhir.create().resource(kras(patient, "KRAS p.Gly12Asp detected")).execute();
-            Bundle found = fhir.search().forResource(Observation.class).where(Observation.SUBJECT.hasId(patient))
+            Bundle found = fhir.search()
+                    .forResource(Observation.class)
+                    .where(Observation.SUBJECT.hasId(patient))
                     .and(new TokenClientParam("code").exactly().systemAndCode("http://loinc.org", "21702-6"))
-                    .returnBundle(Bundle.class).execute();
-            assertThat(found.getEntry()).as("search right after write %d", written).hasSize(written);
+                    .returnBundle(Bundle.class)
+                    .execute();
+            assertThat(found.getEntry())
+                    .as("search right after write %d", written)
+                    .hasSize(written);
         }
     }
 
     @Test
     void aKrasResultWrittenJustBeforeAHookCallChangesTheCardsAtOnce() {
         IGenericClient fhir = FhirClients.clinician(base());
-        IdType patient = (IdType) fhir.create().resource(new Patient()).execute().getId().toUnqualifiedVersionless();
+        IdType patient =
+                (IdType) fhir.create().resource(new Patient()).execute().getId().toUnqualifiedVersionless();
         ServiceRequest ablation = new ServiceRequest();
         ablation.setStatus(ServiceRequest.ServiceRequestStatus.ACTIVE);
         ablation.setIntent(ServiceRequest.ServiceRequestIntent.ORDER);
@@ -58,12 +65,16 @@ class SearchFreshnessIT extends AppIntegrationTest {
 
         Http.Response before = cds.call("crlm-ablation-patient-view", viaFhirServer(patient.getIdPart()));
         assertThat(before.status()).as(before.body()).isEqualTo(200);
-        assertThat(CdsHooksShape.ruleIds(before.json())).as("ablation planned, KRAS unknown").containsExactly("R7");
+        assertThat(CdsHooksShape.ruleIds(before.json()))
+                .as("ablation planned, KRAS unknown")
+                .containsExactly("R7");
 
         fhir.create().resource(kras(patient, "KRAS p.Gly12Asp detected")).execute();
         Http.Response after = cds.call("crlm-ablation-patient-view", viaFhirServer(patient.getIdPart()));
         assertThat(after.status()).as(after.body()).isEqualTo(200);
-        assertThat(CdsHooksShape.ruleIds(after.json())).as("the KRAS result written a moment ago").containsExactly("R1");
+        assertThat(CdsHooksShape.ruleIds(after.json()))
+                .as("the KRAS result written a moment ago")
+                .containsExactly("R1");
     }
 
     /** A patient-view call whose prefetch the service resolves against this server's /fhir as the EHR's FHIR server. */
@@ -72,8 +83,12 @@ class SearchFreshnessIT extends AppIntegrationTest {
         request.put("hook", "patient-view");
         request.put("hookInstance", UUID.randomUUID().toString());
         request.put("fhirServer", base() + "/fhir");
-        request.putObject("fhirAuthorization").put("access_token", keys().fhirPatientToken(patientId, "patient/*.read"))
-                .put("token_type", "Bearer").put("expires_in", 300).put("scope", "patient/*.read").put("subject", "crlm-cds");
+        request.putObject("fhirAuthorization")
+                .put("access_token", keys().fhirPatientToken(patientId, "patient/*.read"))
+                .put("token_type", "Bearer")
+                .put("expires_in", 300)
+                .put("scope", "patient/*.read")
+                .put("subject", "crlm-cds");
         request.putObject("context").put("userId", "Practitioner/freshness").put("patientId", patientId);
         return request;
     }

@@ -39,19 +39,32 @@ class CallLogIT extends AppIntegrationTest {
 
     private Http.Response post(String path, String body, String correlationId, String token) {
         String url = base() + path;
-        return Http.send("POST", url, body, Map.of("Content-Type", "application/json", "X-Correlation-Id", correlationId,
-                "Authorization", "Bearer " + (token != null ? token : keys().cdsJwt(url))));
+        return Http.send(
+                "POST",
+                url,
+                body,
+                Map.of(
+                        "Content-Type",
+                        "application/json",
+                        "X-Correlation-Id",
+                        correlationId,
+                        "Authorization",
+                        "Bearer " + (token != null ? token : keys().cdsJwt(url))));
     }
 
     /** The call's line; it is written once the response has gone out, so it may arrive a moment after it. */
     private String lineFor(String correlationId) {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> List.copyOf(captured.list).stream()
-                .anyMatch(e -> e.getFormattedMessage().contains("correlationId=" + correlationId + " ")));
-        List<String> lines = List.copyOf(captured.list).stream().filter(e -> e.getFormattedMessage().contains("correlationId=" + correlationId + " "))
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> List.copyOf(captured.list).stream()
+                        .anyMatch(e -> e.getFormattedMessage().contains("correlationId=" + correlationId + " ")));
+        List<String> lines = List.copyOf(captured.list).stream()
+                .filter(e -> e.getFormattedMessage().contains("correlationId=" + correlationId + " "))
                 .map(e -> {
                     assertThat(e.getLevel().toString()).isEqualTo("INFO");
                     return e.getFormattedMessage();
-                }).toList();
+                })
+                .toList();
         assertThat(lines).as("one line for call " + correlationId).hasSize(1);
         return lines.get(0);
     }
@@ -59,7 +72,8 @@ class CallLogIT extends AppIntegrationTest {
     private static String hook(String patientId) {
         return """
                 {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/log", "patientId": "%s"}}""".formatted(UUID.randomUUID(), patientId);
+                 "context": {"userId": "Practitioner/log", "patientId": "%s"}}"""
+                .formatted(UUID.randomUUID(), patientId);
     }
 
     @Test
@@ -70,54 +84,96 @@ class CallLogIT extends AppIntegrationTest {
         assertThat(response.header("X-Correlation-Id")).isEqualTo(id);
 
         String line = lineFor(id);
-        assertThat(line).contains("call=hook").contains("service=crlm-ablation-patient-view").contains("status=200")
-                .containsPattern("durationMs=\\d+").contains("rules=" + String.join(",", CdsHooksShape.ruleIds(response.json())))
-                .contains("reason=-").doesNotContain("crlm-demo-01");
+        assertThat(line)
+                .contains("call=hook")
+                .contains("service=crlm-ablation-patient-view")
+                .contains("status=200")
+                .containsPattern("durationMs=\\d+")
+                .contains("rules=" + String.join(",", CdsHooksShape.ruleIds(response.json())))
+                .contains("reason=-")
+                .doesNotContain("crlm-demo-01");
     }
 
     @Test
     void aRefusedTokenIsOneLineWithTheRefusalReason() {
         String id = "log-jwt-" + UUID.randomUUID();
         String url = base() + "/cds-services/crlm-ablation-patient-view";
-        String expired = keys().cdsJwt(com.nimbusds.jose.JWSAlgorithm.RS384, keys().rsa.getKeyID(), org.crlm.cds.support.TestKeys
-                .claims(url, java.time.Instant.now().minusSeconds(900), java.time.Instant.now().minusSeconds(300)), null);
-        assertThat(post("/cds-services/crlm-ablation-patient-view", hook("crlm-demo-01"), id, expired).status()).isEqualTo(401);
+        String expired = keys().cdsJwt(
+                        com.nimbusds.jose.JWSAlgorithm.RS384,
+                        keys().rsa.getKeyID(),
+                        org.crlm.cds.support.TestKeys.claims(
+                                url,
+                                java.time.Instant.now().minusSeconds(900),
+                                java.time.Instant.now().minusSeconds(300)),
+                        null);
+        assertThat(post("/cds-services/crlm-ablation-patient-view", hook("crlm-demo-01"), id, expired)
+                        .status())
+                .isEqualTo(401);
 
-        assertThat(lineFor(id)).contains("status=401").contains("reason=jwt EXPIRED").doesNotContain(expired);
+        assertThat(lineFor(id))
+                .contains("status=401")
+                .contains("reason=jwt EXPIRED")
+                .doesNotContain(expired);
     }
 
     @Test
     void aCallWithoutTheDataItNeedsIsOneLineNamingTheMissingKeys() {
         String id = "log-412-" + UUID.randomUUID();
-        assertThat(post("/cds-services/crlm-ablation-patient-view", hook("no-such-patient-4711"), id, null).status()).isEqualTo(412);
+        assertThat(post("/cds-services/crlm-ablation-patient-view", hook("no-such-patient-4711"), id, null)
+                        .status())
+                .isEqualTo(412);
 
-        assertThat(lineFor(id)).contains("status=412").contains("reason=incomplete at prefetch.").contains("prefetch.geneticResults")
+        assertThat(lineFor(id))
+                .contains("status=412")
+                .contains("reason=incomplete at prefetch.")
+                .contains("prefetch.geneticResults")
                 .doesNotContain("no-such-patient-4711");
     }
 
     @Test
     void aMalformedRequestAndAnUnroutedPathAreLoggedWithTheirReason() {
         String bad = "log-400-" + UUID.randomUUID();
-        assertThat(post("/cds-services/crlm-ablation-patient-view", "{\"hook\": \"patient-view\"}", bad, null).status()).isEqualTo(400);
+        assertThat(post("/cds-services/crlm-ablation-patient-view", "{\"hook\": \"patient-view\"}", bad, null)
+                        .status())
+                .isEqualTo(400);
         assertThat(lineFor(bad)).contains("status=400").contains("reason=invalid at ");
 
         String unrouted = "log-404-" + UUID.randomUUID();
-        assertThat(post("/cds-services/crlm-ablation-patient-view/no/such/path", "{}", unrouted, null).status()).isEqualTo(404);
+        assertThat(post("/cds-services/crlm-ablation-patient-view/no/such/path", "{}", unrouted, null)
+                        .status())
+                .isEqualTo(404);
         assertThat(lineFor(unrouted)).contains("status=404").containsPattern("reason=(http|routing)-404");
     }
 
     @Test
     void aFeedbackCallIsOneLineWithTheRuleIdsOfItsCards() {
-        Http.Response cards = post("/cds-services/crlm-ablation-patient-view", hook("crlm-demo-01"), "log-cards-" + UUID.randomUUID(), null);
+        Http.Response cards = post(
+                "/cds-services/crlm-ablation-patient-view",
+                hook("crlm-demo-01"),
+                "log-cards-" + UUID.randomUUID(),
+                null);
         String card = cards.json().path("cards").get(0).path("uuid").asText();
-        String rule = cards.json().path("cards").get(0).path("source").path("topic").path("code").asText();
+        String rule = cards.json()
+                .path("cards")
+                .get(0)
+                .path("source")
+                .path("topic")
+                .path("code")
+                .asText();
         String id = "log-feedback-" + UUID.randomUUID();
-        Http.Response feedback = post("/cds-services/crlm-ablation-patient-view/feedback", """
-                {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T10:00:00Z"}]}""".formatted(card),
-                id, null);
+        Http.Response feedback = post(
+                "/cds-services/crlm-ablation-patient-view/feedback",
+                """
+                {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T10:00:00Z"}]}"""
+                        .formatted(card),
+                id,
+                null);
         assertThat(feedback.status()).as(feedback.body()).isEqualTo(200);
 
-        assertThat(lineFor(id)).contains("call=feedback").contains("service=crlm-ablation-patient-view").contains("status=200")
+        assertThat(lineFor(id))
+                .contains("call=feedback")
+                .contains("service=crlm-ablation-patient-view")
+                .contains("status=200")
                 .contains("rules=" + rule);
     }
 }

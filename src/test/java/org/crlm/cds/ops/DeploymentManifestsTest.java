@@ -163,9 +163,16 @@ class DeploymentManifestsTest {
             "JAVA_TOOL_OPTIONS");
 
     /** Records that must be among the app's configuration records (the rest are found in src/main/java). */
-    static final List<Class<?>> KNOWN_PROPERTIES_RECORDS = List.of(AuditProperties.class, CdsHooksProperties.class,
-            FhirServerProperties.class, KnowledgeProperties.class, CdsClientProperties.class, LimitsProperties.class,
-            CorsProperties.class, OutboundProperties.class, FhirApiProperties.class);
+    static final List<Class<?>> KNOWN_PROPERTIES_RECORDS = List.of(
+            AuditProperties.class,
+            CdsHooksProperties.class,
+            FhirServerProperties.class,
+            KnowledgeProperties.class,
+            CdsClientProperties.class,
+            LimitsProperties.class,
+            CorsProperties.class,
+            OutboundProperties.class,
+            FhirApiProperties.class);
 
     enum MetricType {
         /** Micrometer Timer with publishPercentileHistogram: _bucket, _count, _sum and _max series. */
@@ -179,8 +186,7 @@ class DeploymentManifestsTest {
     }
 
     /** Prometheus names the app exposes (the Micrometer meter name is in the source as {@code main}). */
-    record Metric(String name, MetricType type, String micrometerName) {
-    }
+    record Metric(String name, MetricType type, String micrometerName) {}
 
     static final List<Metric> METRICS = List.of(
             new Metric("cds_hook_duration_seconds", MetricType.HISTOGRAM, "cds.hook.duration"),
@@ -198,14 +204,20 @@ class DeploymentManifestsTest {
             new Metric("hikaricp_connections_active", MetricType.GAUGE, null));
 
     /** Series the dashboard must show (one panel or more each). */
-    static final Set<String> DASHBOARD_MUST_USE = Set.of("cds_hook_duration_seconds_bucket",
-            "cds_hook_duration_seconds_count", "cds_cards_total", "cds_feedback_total", "cds_prefetch_misses_total",
-            "cds_outbound_fetches_total", "cql_translations_total", "cds_jwt_refusals_total", "jvm_memory_used_bytes",
+    static final Set<String> DASHBOARD_MUST_USE = Set.of(
+            "cds_hook_duration_seconds_bucket",
+            "cds_hook_duration_seconds_count",
+            "cds_cards_total",
+            "cds_feedback_total",
+            "cds_prefetch_misses_total",
+            "cds_outbound_fetches_total",
+            "cql_translations_total",
+            "cds_jwt_refusals_total",
+            "jvm_memory_used_bytes",
             "hikaricp_connections_active");
 
     /** Kinds this folder may contain, with the one apiVersion and model class each. */
-    record Kind(String apiVersion, Class<? extends HasMetadata> type, boolean namespaced) {
-    }
+    record Kind(String apiVersion, Class<? extends HasMetadata> type, boolean namespaced) {}
 
     static final Map<String, Kind> KINDS = Map.of(
             "Namespace", new Kind("v1", Namespace.class, false),
@@ -229,16 +241,13 @@ class DeploymentManifestsTest {
             // the codec, which that feature would fail; documents are split by SnakeYAML anyway
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-            .withCoercionConfig(LogicalType.Textual, c -> c
-                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Textual, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-            .withCoercionConfig(LogicalType.Integer, c -> c
-                    .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-            .withCoercionConfig(LogicalType.Boolean, c -> c
-                    .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail))
             .build();
 
@@ -270,8 +279,8 @@ class DeploymentManifestsTest {
         options.setAllowRecursiveKeys(false);
         options.setMaxAliasesForCollections(10);
         DumperOptions dumper = new DumperOptions();
-        return new Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options,
-                new KubernetesScalarResolver());
+        return new Yaml(
+                new SafeConstructor(options), new Representer(dumper), dumper, options, new KubernetesScalarResolver());
     }
 
     /** Every non-empty YAML document of a text, as a JSON tree. */
@@ -286,8 +295,7 @@ class DeploymentManifestsTest {
     }
 
     /** One parsed Kubernetes resource and where it came from. */
-    record Manifest(String source, HasMetadata resource) {
-    }
+    record Manifest(String source, HasMetadata resource) {}
 
     /** Parses one document strictly into the model class of its kind; throws with the reason otherwise. */
     static HasMetadata parseStrict(JsonNode document, String source) {
@@ -297,18 +305,20 @@ class DeploymentManifestsTest {
         String kindName = document.path("kind").asText(null);
         Kind kind = kindName == null ? null : KINDS.get(kindName);
         if (kind == null) {
-            throw new IllegalArgumentException(source + ": unexpected kind " + kindName + " (allowed: " + KINDS.keySet() + ")");
+            throw new IllegalArgumentException(
+                    source + ": unexpected kind " + kindName + " (allowed: " + KINDS.keySet() + ")");
         }
         String apiVersion = document.path("apiVersion").asText(null);
         if (!kind.apiVersion().equals(apiVersion)) {
-            throw new IllegalArgumentException(source + ": " + kindName + " must be apiVersion " + kind.apiVersion()
-                    + ", not " + apiVersion);
+            throw new IllegalArgumentException(
+                    source + ": " + kindName + " must be apiVersion " + kind.apiVersion() + ", not " + apiVersion);
         }
         HasMetadata resource;
         try {
             resource = STRICT.treeToValue(document, kind.type());
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(source + ": " + kindName + " does not bind: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(
+                    source + ": " + kindName + " does not bind: " + e.getOriginalMessage(), e);
         }
         List<String> unknown = new ArrayList<>();
         collectUnknownFields(resource, kindName, unknown, Collections.newSetFromMap(new IdentityHashMap<>()));
@@ -352,14 +362,18 @@ class DeploymentManifestsTest {
         }
         for (Method getter : type.getMethods()) {
             String name = getter.getName();
-            if (getter.getParameterCount() != 0 || Modifier.isStatic(getter.getModifiers()) || !name.startsWith("get")
+            if (getter.getParameterCount() != 0
+                    || Modifier.isStatic(getter.getModifiers())
+                    || !name.startsWith("get")
                     || name.equals("getClass")) {
                 continue;
             }
             Class<?> returned = getter.getReturnType();
             boolean additional = name.equals("getAdditionalProperties");
-            boolean walk = returned.getName().startsWith("io.fabric8.") || Collection.class.isAssignableFrom(returned)
-                    || Map.class.isAssignableFrom(returned) || returned == Object.class;
+            boolean walk = returned.getName().startsWith("io.fabric8.")
+                    || Collection.class.isAssignableFrom(returned)
+                    || Map.class.isAssignableFrom(returned)
+                    || returned == Object.class;
             if (!additional && !walk) {
                 continue;
             }
@@ -391,7 +405,8 @@ class DeploymentManifestsTest {
 
     @BeforeAll
     static void parseAll() throws IOException {
-        root = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
+        root = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
+                .toAbsolutePath();
         docker = root.resolve("docker");
         kubernetesDir = docker.resolve("kubernetes");
         assertThat(kubernetesDir).isDirectory();
@@ -424,7 +439,8 @@ class DeploymentManifestsTest {
         try (Stream<Path> files = Files.walk(kubernetesDir)) {
             return files.filter(Files::isRegularFile)
                     .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
-                    .sorted().toList();
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -433,7 +449,11 @@ class DeploymentManifestsTest {
     }
 
     static <T extends HasMetadata> List<T> all(Class<T> type) {
-        return manifests.stream().map(Manifest::resource).filter(type::isInstance).map(type::cast).toList();
+        return manifests.stream()
+                .map(Manifest::resource)
+                .filter(type::isInstance)
+                .map(type::cast)
+                .toList();
     }
 
     static <T extends HasMetadata> T one(Class<T> type) {
@@ -447,7 +467,8 @@ class DeploymentManifestsTest {
     }
 
     static Container appContainer() {
-        List<Container> containers = deployment().getSpec().getTemplate().getSpec().getContainers();
+        List<Container> containers =
+                deployment().getSpec().getTemplate().getSpec().getContainers();
         assertThat(containers).as("containers").hasSize(1);
         return containers.get(0);
     }
@@ -460,7 +481,8 @@ class DeploymentManifestsTest {
     // Strictness itself
     // ------------------------------------------------------------------------------------------
 
-    static final String GOOD_DEPLOYMENT = """
+    static final String GOOD_DEPLOYMENT =
+            """
             apiVersion: apps/v1
             kind: Deployment
             metadata:
@@ -487,7 +509,13 @@ class DeploymentManifestsTest {
     void theStrictParserAcceptsAWellFormedDeployment() {
         HasMetadata parsed = parseStrict(yamlDocuments(GOOD_DEPLOYMENT).get(0), "inline");
         assertThat(parsed).isInstanceOf(Deployment.class);
-        Probe probe = ((Deployment) parsed).getSpec().getTemplate().getSpec().getContainers().get(0).getReadinessProbe();
+        Probe probe = ((Deployment) parsed)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getReadinessProbe();
         assertThat(probe.getHttpGet().getPort().getIntVal()).isEqualTo(8080);
     }
 
@@ -503,23 +531,25 @@ class DeploymentManifestsTest {
 
     /** Mistakes the API server (or kubectl) refuses must fail here too: "replace|with|expected message". */
     @ParameterizedTest
-    @ValueSource(strings = {
-        "replicas: 2|replicas: \"2\"|Cannot coerce String value",                 // string for an integer
-        "value: \"1\"|value: 1|Cannot coerce Integer value",                       // number for a string
-        "value: \"1\"|value: true|Cannot coerce Boolean value",                    // boolean for a string
-        "replicas: 2|replicas: 2.5|Cannot coerce Floating-point value",            // float for an integer
-        "  replicas: 2|  replicas: 2\n  replicas: 3|found duplicate key replicas", // duplicate key
-        "  name: probe-typo|  name: probe-typo\n  labelz: {a: b}|Deployment.metadata: [labelz]",
-        "port: 8080}|port: 8080, schem: HTTP}|readinessProbe.httpGet: [schem]",
-        "image: x:1|image: x:1\n          resources: {limits: {memory: 1.5Gii}}|invalid quantity",
-        "kind: Deployment|kind: Deploymnet|unexpected kind Deploymnet",
-        "apiVersion: apps/v1|apiVersion: extensions/v1beta1|must be apiVersion apps/v1",
-    })
+    @ValueSource(
+            strings = {
+                "replicas: 2|replicas: \"2\"|Cannot coerce String value", // string for an integer
+                "value: \"1\"|value: 1|Cannot coerce Integer value", // number for a string
+                "value: \"1\"|value: true|Cannot coerce Boolean value", // boolean for a string
+                "replicas: 2|replicas: 2.5|Cannot coerce Floating-point value", // float for an integer
+                "  replicas: 2|  replicas: 2\n  replicas: 3|found duplicate key replicas", // duplicate key
+                "  name: probe-typo|  name: probe-typo\n  labelz: {a: b}|Deployment.metadata: [labelz]",
+                "port: 8080}|port: 8080, schem: HTTP}|readinessProbe.httpGet: [schem]",
+                "image: x:1|image: x:1\n          resources: {limits: {memory: 1.5Gii}}|invalid quantity",
+                "kind: Deployment|kind: Deploymnet|unexpected kind Deploymnet",
+                "apiVersion: apps/v1|apiVersion: extensions/v1beta1|must be apiVersion apps/v1",
+            })
     void malformedManifestsAreRejected(String replacement) {
         String[] parts = replacement.split("\\|", 3);
         String bad = GOOD_DEPLOYMENT.replace(parts[0], parts[1]);
         assertThat(bad).as("the replacement applies").isNotEqualTo(GOOD_DEPLOYMENT);
-        assertThatThrownBy(() -> parseStrict(yamlDocuments(bad).get(0), "inline")).hasMessageContaining(parts[2]);
+        assertThatThrownBy(() -> parseStrict(yamlDocuments(bad).get(0), "inline"))
+                .hasMessageContaining(parts[2]);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -534,21 +564,39 @@ class DeploymentManifestsTest {
         JsonNode kustomization = documents.get(0);
         assertThat(kustomization.path("apiVersion").asText()).isEqualTo("kustomize.config.k8s.io/v1beta1");
         assertThat(kustomization.path("kind").asText()).isEqualTo("Kustomization");
-        Set<String> knownKeys = Set.of("apiVersion", "kind", "resources", "namespace", "labels", "commonAnnotations",
-                "images", "configMapGenerator", "secretGenerator", "generatorOptions", "patches", "replicas", "components");
-        kustomization.fieldNames().forEachRemaining(key -> assertThat(knownKeys).as("kustomization key").contains(key));
+        Set<String> knownKeys = Set.of(
+                "apiVersion",
+                "kind",
+                "resources",
+                "namespace",
+                "labels",
+                "commonAnnotations",
+                "images",
+                "configMapGenerator",
+                "secretGenerator",
+                "generatorOptions",
+                "patches",
+                "replicas",
+                "components");
+        kustomization.fieldNames().forEachRemaining(key -> assertThat(knownKeys)
+                .as("kustomization key")
+                .contains(key));
 
         List<String> listed = new ArrayList<>();
         kustomization.path("resources").forEach(r -> listed.add(r.asText()));
         assertThat(listed).as("resources").isNotEmpty().doesNotHaveDuplicates();
         for (String resource : listed) {
-            assertThat(kubernetesDir.resolve(resource)).as("listed resource " + resource).isRegularFile();
+            assertThat(kubernetesDir.resolve(resource))
+                    .as("listed resource " + resource)
+                    .isRegularFile();
         }
         Set<String> present = kubernetesFiles().stream()
                 .map(f -> kubernetesDir.relativize(f).toString().replace('\\', '/'))
                 .filter(name -> !name.equals("kustomization.yaml"))
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertThat(new TreeSet<>(listed)).as("every manifest is listed and every listed file exists").isEqualTo(present);
+        assertThat(new TreeSet<>(listed))
+                .as("every manifest is listed and every listed file exists")
+                .isEqualTo(present);
     }
 
     @Test
@@ -559,9 +607,13 @@ class DeploymentManifestsTest {
         assertThat(one(Namespace.class).getMetadata().getName()).isEqualTo(NAMESPACE);
         for (Manifest manifest : manifests) {
             HasMetadata resource = manifest.resource();
-            assertThat(resource.getMetadata().getName()).as(manifest.source() + " name").isNotBlank();
+            assertThat(resource.getMetadata().getName())
+                    .as(manifest.source() + " name")
+                    .isNotBlank();
             if (KINDS.get(resource.getKind()).namespaced()) {
-                assertThat(resource.getMetadata().getNamespace()).as(manifest.source() + " namespace").isEqualTo(NAMESPACE);
+                assertThat(resource.getMetadata().getNamespace())
+                        .as(manifest.source() + " namespace")
+                        .isEqualTo(NAMESPACE);
             }
         }
     }
@@ -576,12 +628,19 @@ class DeploymentManifestsTest {
         assertThat(deployment.getMetadata().getName()).isEqualTo(APP_NAME);
         assertThat(deployment.getSpec().getReplicas()).isGreaterThanOrEqualTo(2);
         assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
-        IntOrString maxUnavailable = deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable();
+        IntOrString maxUnavailable =
+                deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable();
         assertThat(maxUnavailable).isNotNull();
-        assertThat(maxUnavailable.getIntVal() != null ? maxUnavailable.getIntVal().toString() : maxUnavailable.getStrVal())
-                .as("maxUnavailable").isIn("0", "0%");
+        assertThat(
+                        maxUnavailable.getIntVal() != null
+                                ? maxUnavailable.getIntVal().toString()
+                                : maxUnavailable.getStrVal())
+                .as("maxUnavailable")
+                .isIn("0", "0%");
         assertThat(podLabels()).containsEntry(NAME_LABEL, APP_NAME);
-        assertThat(matches(deployment.getSpec().getSelector(), podLabels())).as("selector matches the pod template").isTrue();
+        assertThat(matches(deployment.getSpec().getSelector(), podLabels()))
+                .as("selector matches the pod template")
+                .isTrue();
     }
 
     @Test
@@ -603,9 +662,13 @@ class DeploymentManifestsTest {
                 assertThat(security.getRunAsUser()).isNotZero();
             }
             // With a read-only root filesystem the app writes to /tmp only: an emptyDir.
-            VolumeMount tmp = container.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
-                    .findFirst().orElseThrow(() -> new AssertionError("no volume mounted at /tmp"));
-            Volume volume = pod.getVolumes().stream().filter(v -> v.getName().equals(tmp.getName())).findFirst()
+            VolumeMount tmp = container.getVolumeMounts().stream()
+                    .filter(m -> m.getMountPath().equals("/tmp"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no volume mounted at /tmp"));
+            Volume volume = pod.getVolumes().stream()
+                    .filter(v -> v.getName().equals(tmp.getName()))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no volume " + tmp.getName()));
             assertThat(volume.getEmptyDir()).as("/tmp is an emptyDir").isNotNull();
             assertThat(tmp.getReadOnly()).isNotEqualTo(Boolean.TRUE);
@@ -615,7 +678,9 @@ class DeploymentManifestsTest {
     @Test
     void probesUseTheActuatorEndpointsOnPort8080() {
         Container container = appContainer();
-        assertThat(container.getPorts()).extracting(ContainerPort::getContainerPort).contains(HTTP_PORT);
+        assertThat(container.getPorts())
+                .extracting(ContainerPort::getContainerPort)
+                .contains(HTTP_PORT);
         assertHttpProbe(container, container.getStartupProbe(), LIVENESS, "startupProbe");
         assertHttpProbe(container, container.getLivenessProbe(), LIVENESS, "livenessProbe");
         assertHttpProbe(container, container.getReadinessProbe(), READINESS, "readinessProbe");
@@ -628,14 +693,17 @@ class DeploymentManifestsTest {
         assertThat(startupBudget).as("startup probe budget in seconds").isGreaterThanOrEqualTo(180);
         Probe liveness = container.getLivenessProbe();
         assertThat(orDefault(liveness.getPeriodSeconds(), 10) * orDefault(liveness.getFailureThreshold(), 3))
-                .as("liveness tolerance in seconds (GC pauses)").isGreaterThanOrEqualTo(20);
+                .as("liveness tolerance in seconds (GC pauses)")
+                .isGreaterThanOrEqualTo(20);
     }
 
     static void assertHttpProbe(Container container, Probe probe, String path, String what) {
         assertThat(probe).as(what).isNotNull();
         assertThat(probe.getHttpGet()).as(what + ".httpGet").isNotNull();
         assertThat(probe.getHttpGet().getPath()).as(what + " path").isEqualTo(path);
-        assertThat(resolvePort(container, probe.getHttpGet().getPort())).as(what + " port").isEqualTo(HTTP_PORT);
+        assertThat(resolvePort(container, probe.getHttpGet().getPort()))
+                .as(what + " port")
+                .isEqualTo(HTTP_PORT);
         String scheme = probe.getHttpGet().getScheme();
         assertThat(scheme == null || scheme.equals("HTTP")).as(what + " scheme").isTrue();
     }
@@ -645,8 +713,10 @@ class DeploymentManifestsTest {
         if (port.getIntVal() != null) {
             return port.getIntVal();
         }
-        return container.getPorts().stream().filter(p -> port.getStrVal().equals(p.getName()))
-                .map(ContainerPort::getContainerPort).findFirst()
+        return container.getPorts().stream()
+                .filter(p -> port.getStrVal().equals(p.getName()))
+                .map(ContainerPort::getContainerPort)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no container port named " + port.getStrVal()));
     }
 
@@ -663,31 +733,39 @@ class DeploymentManifestsTest {
         assertThat(limits).containsKeys("cpu", "memory");
         for (String resource : List.of("cpu", "memory")) {
             // getAmountInBytes also rejects malformed quantities
-            assertThat(Quantity.getAmountInBytes(requests.get(resource))).as(resource + " request").isPositive();
             assertThat(Quantity.getAmountInBytes(requests.get(resource)))
-                    .as(resource + " request <= limit").isLessThanOrEqualTo(Quantity.getAmountInBytes(limits.get(resource)));
+                    .as(resource + " request")
+                    .isPositive();
+            assertThat(Quantity.getAmountInBytes(requests.get(resource)))
+                    .as(resource + " request <= limit")
+                    .isLessThanOrEqualTo(Quantity.getAmountInBytes(limits.get(resource)));
         }
         // The app needs ~512 MB-1 GB of heap; the heap is MaxRAMPercentage of the limit.
-        assertThat(Quantity.getAmountInBytes(limits.get("memory")).longValue()).isGreaterThanOrEqualTo(1024L * 1024 * 1024);
+        assertThat(Quantity.getAmountInBytes(limits.get("memory")).longValue())
+                .isGreaterThanOrEqualTo(1024L * 1024 * 1024);
     }
 
     @Test
     void shutdownFitsInTheGracePeriod() {
         PodSpec pod = deployment().getSpec().getTemplate().getSpec();
         long grace = pod.getTerminationGracePeriodSeconds() == null ? 30 : pod.getTerminationGracePeriodSeconds();
-        List<String> preStop = appContainer().getLifecycle().getPreStop().getExec().getCommand();
+        List<String> preStop =
+                appContainer().getLifecycle().getPreStop().getExec().getCommand();
         assertThat(preStop).hasSize(2).first().isEqualTo("sleep");
         long sleep = Long.parseLong(preStop.get(1));
         String phase = kubernetesEnvironment().get("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE");
         Duration shutdown = phase == null ? Duration.ofSeconds(30) : DurationStyle.detectAndParse(phase);
-        assertThat(sleep + shutdown.toSeconds()).as("preStop + Spring graceful shutdown <= grace period")
+        assertThat(sleep + shutdown.toSeconds())
+                .as("preStop + Spring graceful shutdown <= grace period")
                 .isLessThanOrEqualTo(grace);
     }
 
     @Test
     void metricsAreAnnouncedForPrometheus() {
-        Map<String, String> annotations = deployment().getSpec().getTemplate().getMetadata().getAnnotations();
-        assertThat(annotations).containsEntry("prometheus.io/scrape", "true")
+        Map<String, String> annotations =
+                deployment().getSpec().getTemplate().getMetadata().getAnnotations();
+        assertThat(annotations)
+                .containsEntry("prometheus.io/scrape", "true")
                 .containsEntry("prometheus.io/path", PROMETHEUS)
                 .containsEntry("prometheus.io/port", String.valueOf(HTTP_PORT));
     }
@@ -699,11 +777,14 @@ class DeploymentManifestsTest {
     @Test
     void serviceSelectsThePodsOnPort8080() {
         Service service = one(Service.class);
-        assertThat(Objects.requireNonNullElse(service.getSpec().getType(), "ClusterIP")).isEqualTo("ClusterIP");
+        assertThat(Objects.requireNonNullElse(service.getSpec().getType(), "ClusterIP"))
+                .isEqualTo("ClusterIP");
         Map<String, String> selector = service.getSpec().getSelector();
         assertThat(selector).isNotEmpty();
         assertThat(podLabels()).containsAllEntriesOf(selector);
-        ServicePort port = service.getSpec().getPorts().stream().filter(p -> "http".equals(p.getName())).findFirst()
+        ServicePort port = service.getSpec().getPorts().stream()
+                .filter(p -> "http".equals(p.getName()))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no Service port named http"));
         assertThat(port.getPort()).isEqualTo(HTTP_PORT);
         IntOrString target = port.getTargetPort() == null ? new IntOrString(port.getPort()) : port.getTargetPort();
@@ -716,12 +797,16 @@ class DeploymentManifestsTest {
         Deployment deployment = deployment();
         assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("Deployment");
         assertThat(hpa.getSpec().getScaleTargetRef().getApiVersion()).isEqualTo("apps/v1");
-        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo(deployment.getMetadata().getName());
+        assertThat(hpa.getSpec().getScaleTargetRef().getName())
+                .isEqualTo(deployment.getMetadata().getName());
         assertThat(hpa.getSpec().getMinReplicas()).isGreaterThanOrEqualTo(2);
-        assertThat(hpa.getSpec().getMaxReplicas()).isGreaterThanOrEqualTo(hpa.getSpec().getMinReplicas());
+        assertThat(hpa.getSpec().getMaxReplicas())
+                .isGreaterThanOrEqualTo(hpa.getSpec().getMinReplicas());
         MetricSpec cpu = hpa.getSpec().getMetrics().stream()
-                .filter(m -> "Resource".equals(m.getType()) && "cpu".equals(m.getResource().getName()))
-                .findFirst().orElseThrow(() -> new AssertionError("no CPU metric"));
+                .filter(m -> "Resource".equals(m.getType())
+                        && "cpu".equals(m.getResource().getName()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no CPU metric"));
         assertThat(cpu.getResource().getTarget().getType()).isEqualTo("Utilization");
         assertThat(cpu.getResource().getTarget().getAverageUtilization()).isBetween(50, 90);
         // Utilization is relative to the CPU request, which must therefore be set.
@@ -731,11 +816,17 @@ class DeploymentManifestsTest {
     @Test
     void disruptionBudgetSelectsThePodsAndAllowsDrains() {
         PodDisruptionBudget pdb = one(PodDisruptionBudget.class);
-        assertThat(matches(pdb.getSpec().getSelector(), podLabels())).as("PDB selector matches the pod labels").isTrue();
+        assertThat(matches(pdb.getSpec().getSelector(), podLabels()))
+                .as("PDB selector matches the pod labels")
+                .isTrue();
         IntOrString minAvailable = pdb.getSpec().getMinAvailable();
         assertThat(minAvailable).as("minAvailable").isNotNull();
-        assertThat(minAvailable.getIntVal()).as("minAvailable (an integer)").isNotNull().isGreaterThanOrEqualTo(1)
-                .as("minAvailable below the replica count, or drains block").isLessThan(deployment().getSpec().getReplicas());
+        assertThat(minAvailable.getIntVal())
+                .as("minAvailable (an integer)")
+                .isNotNull()
+                .isGreaterThanOrEqualTo(1)
+                .as("minAvailable below the replica count, or drains block")
+                .isLessThan(deployment().getSpec().getReplicas());
     }
 
     /** Kubernetes label selector semantics: matchLabels AND every matchExpression. */
@@ -757,13 +848,14 @@ class DeploymentManifestsTest {
         for (LabelSelectorRequirement requirement : expressions) {
             String value = labels.get(requirement.getKey());
             List<String> values = requirement.getValues() == null ? List.of() : requirement.getValues();
-            boolean ok = switch (requirement.getOperator()) {
-                case "In" -> value != null && values.contains(value);
-                case "NotIn" -> value == null || !values.contains(value);
-                case "Exists" -> value != null;
-                case "DoesNotExist" -> value == null;
-                default -> throw new AssertionError("unknown selector operator " + requirement.getOperator());
-            };
+            boolean ok =
+                    switch (requirement.getOperator()) {
+                        case "In" -> value != null && values.contains(value);
+                        case "NotIn" -> value == null || !values.contains(value);
+                        case "Exists" -> value != null;
+                        case "DoesNotExist" -> value == null;
+                        default -> throw new AssertionError("unknown selector operator " + requirement.getOperator());
+                    };
             if (!ok) {
                 return false;
             }
@@ -787,7 +879,9 @@ class DeploymentManifestsTest {
             assertThat(from.getPrefix()).as("envFrom prefix").isNull();
             if (from.getConfigMapRef() != null) {
                 ConfigMap configMap = configMaps.get(from.getConfigMapRef().getName());
-                assertThat(configMap).as("ConfigMap " + from.getConfigMapRef().getName()).isNotNull();
+                assertThat(configMap)
+                        .as("ConfigMap " + from.getConfigMapRef().getName())
+                        .isNotNull();
                 env.putAll(configMap.getData());
             }
             if (from.getSecretRef() != null) {
@@ -819,8 +913,9 @@ class DeploymentManifestsTest {
     static Map<String, String> secretValues(Secret secret) {
         Map<String, String> values = new LinkedHashMap<>();
         if (secret.getData() != null) {
-            secret.getData().forEach((k, v) -> values.put(k,
-                    new String(java.util.Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+            secret.getData()
+                    .forEach((k, v) -> values.put(
+                            k, new String(java.util.Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
         }
         if (secret.getStringData() != null) {
             values.putAll(secret.getStringData());
@@ -831,7 +926,9 @@ class DeploymentManifestsTest {
     /** Every variable name in the ConfigMap, the Secret and the container's env. */
     static Set<String> kubernetesEnvNames() {
         Set<String> names = new TreeSet<>();
-        all(ConfigMap.class).forEach(c -> names.addAll(c.getData() == null ? Set.of() : c.getData().keySet()));
+        all(ConfigMap.class)
+                .forEach(c -> names.addAll(
+                        c.getData() == null ? Set.of() : c.getData().keySet()));
         all(Secret.class).forEach(s -> names.addAll(secretValues(s).keySet()));
         Container container = appContainer();
         if (container.getEnv() != null) {
@@ -842,34 +939,50 @@ class DeploymentManifestsTest {
 
     @Test
     void everyKubernetesVariableIsAKnownConfigurationKey() {
-        assertThat(unknownEnvNames(kubernetesEnvNames())).as("unknown environment variables").isEmpty();
+        assertThat(unknownEnvNames(kubernetesEnvNames()))
+                .as("unknown environment variables")
+                .isEmpty();
     }
 
     @Test
     void kubernetesConfigurationRunsTheProductionProfileWithoutDemoData() {
         Map<String, String> env = kubernetesEnvironment();
         assertProductionEnvironment(env, "Kubernetes");
-        assertThat(one(ConfigMap.class).getData()).as("non-secret settings in the ConfigMap")
+        assertThat(one(ConfigMap.class).getData())
+                .as("non-secret settings in the ConfigMap")
                 .doesNotContainKeys("SPRING_DATASOURCE_PASSWORD");
-        assertThat(secretValues(one(Secret.class))).containsKeys("SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD",
-                "CRLM_SECURITY_CDSCLIENT_ISSUERS_0_ISS");
+        assertThat(secretValues(one(Secret.class)))
+                .containsKeys(
+                        "SPRING_DATASOURCE_USERNAME",
+                        "SPRING_DATASOURCE_PASSWORD",
+                        "CRLM_SECURITY_CDSCLIENT_ISSUERS_0_ISS");
         assertThat(one(Secret.class).getType()).isEqualTo("Opaque");
     }
 
     /** What the app needs outside the demo profile, and that it passes the app's own start-up check. */
     static void assertProductionEnvironment(Map<String, String> env, String where) {
-        assertThat(env).as(where).containsEntry("SPRING_PROFILES_ACTIVE", "postgres")
+        assertThat(env)
+                .as(where)
+                .containsEntry("SPRING_PROFILES_ACTIVE", "postgres")
                 .containsEntry("CRLM_KNOWLEDGE_LOADDEMODATA", "false")
                 .containsEntry("CRLM_KNOWLEDGE_CQLDIR", "/app/cql")
                 .containsEntry("CRLM_KNOWLEDGE_RESOURCESDIR", "/app/fhir-resources")
-                .containsKeys("SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD",
-                        "CRLM_SECURITY_CDSCLIENT_PUBLICBASEURL", "CRLM_SECURITY_OUTBOUND_ALLOWEDFHIRSERVERS_0",
-                        "CRLM_SECURITY_CORS_ALLOWEDORIGINS_0", "JAVA_TOOL_OPTIONS");
+                .containsKeys(
+                        "SPRING_DATASOURCE_URL",
+                        "SPRING_DATASOURCE_USERNAME",
+                        "SPRING_DATASOURCE_PASSWORD",
+                        "CRLM_SECURITY_CDSCLIENT_PUBLICBASEURL",
+                        "CRLM_SECURITY_OUTBOUND_ALLOWEDFHIRSERVERS_0",
+                        "CRLM_SECURITY_CORS_ALLOWEDORIGINS_0",
+                        "JAVA_TOOL_OPTIONS");
         assertThat(env.get("SPRING_DATASOURCE_URL")).as(where).startsWith("jdbc:postgresql://");
         assertThat(env.get("CRLM_SECURITY_CDSCLIENT_PUBLICBASEURL")).as(where).startsWith("https://");
-        assertThat(env.get("CRLM_SECURITY_OUTBOUND_ALLOWEDFHIRSERVERS_0")).as(where + ": outbound requires https")
+        assertThat(env.get("CRLM_SECURITY_OUTBOUND_ALLOWEDFHIRSERVERS_0"))
+                .as(where + ": outbound requires https")
                 .startsWith("https://");
-        assertThat(env.get("JAVA_TOOL_OPTIONS")).as(where).contains("-XX:MaxRAMPercentage=70")
+        assertThat(env.get("JAVA_TOOL_OPTIONS"))
+                .as(where)
+                .contains("-XX:MaxRAMPercentage=70")
                 .contains("-XX:+ExitOnOutOfMemoryError");
 
         StandardEnvironment environment = springEnvironment(env);
@@ -887,22 +1000,29 @@ class DeploymentManifestsTest {
             throw new IllegalStateException(e);
         }
         for (Class<?> type : records) {
-            assertThat(binder.bindOrCreate(prefix(type), Bindable.of(type))).as(where + " binds " + type.getSimpleName())
+            assertThat(binder.bindOrCreate(prefix(type), Bindable.of(type)))
+                    .as(where + " binds " + type.getSimpleName())
                     .isNotNull();
         }
-        CdsClientProperties cdsClient = binder.bindOrCreate(prefix(CdsClientProperties.class),
-                Bindable.of(CdsClientProperties.class));
+        CdsClientProperties cdsClient =
+                binder.bindOrCreate(prefix(CdsClientProperties.class), Bindable.of(CdsClientProperties.class));
         assertThat(cdsClient.issuers()).as(where + " trusted issuers").isNotEmpty();
         for (CdsClientProperties.Issuer issuer : cdsClient.issuers()) {
             assertThat(issuer.iss()).as(where + " issuer iss").isNotBlank();
-            assertThat(Stream.of(issuer.jwksUrl(), issuer.jwksFile(), issuer.jwks()).filter(Objects::nonNull).count())
-                    .as(where + " exactly one of jwks-url, jwks-file, jwks for " + issuer.iss()).isEqualTo(1);
+            assertThat(Stream.of(issuer.jwksUrl(), issuer.jwksFile(), issuer.jwks())
+                            .filter(Objects::nonNull)
+                            .count())
+                    .as(where + " exactly one of jwks-url, jwks-file, jwks for " + issuer.iss())
+                    .isEqualTo(1);
         }
-        KnowledgeProperties knowledge = binder.bindOrCreate(prefix(KnowledgeProperties.class),
-                Bindable.of(KnowledgeProperties.class));
+        KnowledgeProperties knowledge =
+                binder.bindOrCreate(prefix(KnowledgeProperties.class), Bindable.of(KnowledgeProperties.class));
         assertThat(knowledge.loadDemoData()).as(where + " demo data").isFalse();
-        assertThat(env.keySet()).as(where + " an OAuth2 issuer for the FHIR API").containsAnyOf(
-                "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUERURI", "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_JWKSETURI");
+        assertThat(env.keySet())
+                .as(where + " an OAuth2 issuer for the FHIR API")
+                .containsAnyOf(
+                        "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUERURI",
+                        "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_JWKSETURI");
     }
 
     @Test
@@ -911,14 +1031,16 @@ class DeploymentManifestsTest {
         env.keySet().removeIf(name -> name.startsWith("CRLM_SECURITY_CDSCLIENT_ISSUERS_"));
         SecurityStartupCheck check = new SecurityStartupCheck();
         check.setEnvironment(springEnvironment(env));
-        assertThatThrownBy(() -> check.postProcessBeanFactory(null)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> check.postProcessBeanFactory(null))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("no trusted CDS client issuers");
 
         Map<String, String> noOauth = new LinkedHashMap<>(kubernetesEnvironment());
         noOauth.keySet().removeIf(name -> name.startsWith("SPRING_SECURITY_OAUTH2_"));
         SecurityStartupCheck check2 = new SecurityStartupCheck();
         check2.setEnvironment(springEnvironment(noOauth));
-        assertThatThrownBy(() -> check2.postProcessBeanFactory(null)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> check2.postProcessBeanFactory(null))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("OAuth2");
     }
 
@@ -927,8 +1049,10 @@ class DeploymentManifestsTest {
         StandardEnvironment environment = new StandardEnvironment();
         MutablePropertySources sources = environment.getPropertySources();
         sources.remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
-        sources.replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, new SystemEnvironmentPropertySource(
-                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, new LinkedHashMap<>(env)));
+        sources.replace(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new SystemEnvironmentPropertySource(
+                        StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, new LinkedHashMap<>(env)));
         environment.setDefaultProfiles(SecurityStartupCheck.DEMO_PROFILE); // application.yaml: spring.profiles.default
         ConfigurationPropertySources.attach(environment);
         return environment;
@@ -942,7 +1066,9 @@ class DeploymentManifestsTest {
         Pattern packageLine = Pattern.compile("^package\\s+([\\w.]+);", Pattern.MULTILINE);
         List<Class<?>> records = new ArrayList<>();
         try (Stream<Path> files = Files.walk(root.resolve("src/main/java"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith("Properties.java")).sorted().toList()) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith("Properties.java"))
+                    .sorted()
+                    .toList()) {
                 String source = Files.readString(file);
                 Matcher pkg = packageLine.matcher(source);
                 if (!source.contains("@ConfigurationProperties") || !pkg.find()) {
@@ -977,7 +1103,8 @@ class DeploymentManifestsTest {
         List<Pattern> allowed = ALLOWED_ENV.stream()
                 .map(name -> Pattern.compile(Pattern.quote(name).replace("<n>", "\\E(0|[1-9][0-9]*)\\Q")))
                 .toList();
-        return names.stream().filter(name -> allowed.stream().noneMatch(p -> p.matcher(name).matches()))
+        return names.stream()
+                .filter(name -> allowed.stream().noneMatch(p -> p.matcher(name).matches()))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -987,9 +1114,11 @@ class DeploymentManifestsTest {
         for (Class<?> type : propertiesRecords()) {
             addEnvNames(type, toEnvName(prefix(type)), derived);
         }
-        List<String> crlm = ALLOWED_ENV.stream().filter(name -> name.startsWith("CRLM_")).toList();
+        List<String> crlm =
+                ALLOWED_ENV.stream().filter(name -> name.startsWith("CRLM_")).toList();
         assertThat(derived).as("env names of the crlm.* records").containsAll(crlm);
-        assertThat(unknownEnvNames(List.of("CRLM_SECURITY_CDSCLIENT_ISSUERS_12_JWKSURL"))).isEmpty();
+        assertThat(unknownEnvNames(List.of("CRLM_SECURITY_CDSCLIENT_ISSUERS_12_JWKSURL")))
+                .isEmpty();
         assertThat(unknownEnvNames(List.of("CRLM_SECURITY_CDSCLIENT_ISSUER_0_JWKSURL", "CRLM_KNOWLEDGE_CQL_DIR")))
                 .hasSize(2);
     }
@@ -1021,16 +1150,23 @@ class DeploymentManifestsTest {
     @Test
     void allowedSpringVariablesAreSpringBootProperties() throws IOException {
         Set<String> known = new TreeSet<>();
-        Enumeration<URL> metadata = getClass().getClassLoader().getResources("META-INF/spring-configuration-metadata.json");
+        Enumeration<URL> metadata =
+                getClass().getClassLoader().getResources("META-INF/spring-configuration-metadata.json");
         while (metadata.hasMoreElements()) {
             try (InputStream in = metadata.nextElement().openStream()) {
-                TREES.readTree(in).path("properties").forEach(p -> known.add(toEnvName(p.path("name").asText())));
+                TREES.readTree(in)
+                        .path("properties")
+                        .forEach(p -> known.add(toEnvName(p.path("name").asText())));
             }
         }
-        assertThat(known).as("Spring Boot configuration metadata on the classpath").isNotEmpty();
+        assertThat(known)
+                .as("Spring Boot configuration metadata on the classpath")
+                .isNotEmpty();
         // A list property (..._AUDIENCES_<n>) is one property in the metadata.
-        List<String> spring = ALLOWED_ENV.stream().filter(n -> n.startsWith("SPRING_") || n.startsWith("SERVER_"))
-                .map(n -> n.replace("_<n>", "")).toList();
+        List<String> spring = ALLOWED_ENV.stream()
+                .filter(n -> n.startsWith("SPRING_") || n.startsWith("SERVER_"))
+                .map(n -> n.replace("_<n>", ""))
+                .toList();
         assertThat(known).containsAll(spring);
     }
 
@@ -1046,7 +1182,8 @@ class DeploymentManifestsTest {
 
     /** Compose variable interpolation with no variables set: ${VAR:-default} gives the default. */
     static String interpolate(String value) {
-        Matcher m = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?}").matcher(value);
+        Matcher m = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?}")
+                .matcher(value);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String operator = m.group(2);
@@ -1065,7 +1202,9 @@ class DeploymentManifestsTest {
         JsonNode environment = service.path("environment");
         if (environment.isObject()) {
             environment.fields().forEachRemaining(e -> {
-                assertThat(e.getValue().isTextual()).as("compose env " + e.getKey() + " is a string (quote it)").isTrue();
+                assertThat(e.getValue().isTextual())
+                        .as("compose env " + e.getKey() + " is a string (quote it)")
+                        .isTrue();
                 env.put(e.getKey(), interpolate(e.getValue().asText()));
             });
         } else if (environment.isArray()) {
@@ -1082,7 +1221,8 @@ class DeploymentManifestsTest {
         JsonNode compose = compose();
         Set<String> topLevel = new TreeSet<>();
         compose.fieldNames().forEachRemaining(topLevel::add);
-        assertThat(Set.of("name", "services", "volumes", "networks", "configs", "secrets")).containsAll(topLevel);
+        assertThat(Set.of("name", "services", "volumes", "networks", "configs", "secrets"))
+                .containsAll(topLevel);
         JsonNode services = compose.path("services");
         Set<String> names = new TreeSet<>();
         services.fieldNames().forEachRemaining(names::add);
@@ -1090,19 +1230,28 @@ class DeploymentManifestsTest {
 
         JsonNode postgres = services.path("postgres");
         assertThat(postgres.path("image").asText()).startsWith("postgres:15");
-        assertThat(postgres.path("healthcheck").path("test").isMissingNode()).as("postgres healthcheck").isFalse();
+        assertThat(postgres.path("healthcheck").path("test").isMissingNode())
+                .as("postgres healthcheck")
+                .isFalse();
         String volume = postgres.path("volumes").path(0).asText().split(":")[0];
-        assertThat(compose.path("volumes").has(volume)).as("postgres data in a named volume").isTrue();
+        assertThat(compose.path("volumes").has(volume))
+                .as("postgres data in a named volume")
+                .isTrue();
         Map<String, String> postgresEnv = composeEnvironment(postgres);
 
         JsonNode app = services.path("app");
         assertThat(app.path("deploy").path("replicas").asInt()).isEqualTo(2);
         assertThat(app.has("ports")).as("app publishes no host port").isFalse();
-        assertThat(app.has("container_name")).as("container_name prevents replicas").isFalse();
-        assertThat(app.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
-        Path context = docker.resolve(app.path("build").path("context").asText()).normalize();
+        assertThat(app.has("container_name"))
+                .as("container_name prevents replicas")
+                .isFalse();
+        assertThat(app.path("depends_on").path("postgres").path("condition").asText())
+                .isEqualTo("service_healthy");
+        Path context =
+                docker.resolve(app.path("build").path("context").asText()).normalize();
         assertThat(context).isEqualTo(root.normalize());
-        assertThat(context.resolve(app.path("build").path("dockerfile").asText())).isRegularFile();
+        assertThat(context.resolve(app.path("build").path("dockerfile").asText()))
+                .isRegularFile();
 
         Map<String, String> env = composeEnvironment(app);
         assertThat(env).containsEntry("SPRING_PROFILES_ACTIVE", "postgres");
@@ -1113,7 +1262,9 @@ class DeploymentManifestsTest {
         assertThat(jdbc.getPath()).isEqualTo("/" + postgresEnv.get("POSTGRES_DB"));
         assertThat(env.get("SPRING_DATASOURCE_USERNAME")).isEqualTo(postgresEnv.get("POSTGRES_USER"));
         assertThat(env.get("SPRING_DATASOURCE_PASSWORD")).isEqualTo(postgresEnv.get("POSTGRES_PASSWORD"));
-        assertThat(unknownEnvNames(env.keySet())).as("unknown environment variables in compose.yaml").isEmpty();
+        assertThat(unknownEnvNames(env.keySet()))
+                .as("unknown environment variables in compose.yaml")
+                .isEmpty();
         assertProductionEnvironment(env, "compose");
 
         JsonNode nginx = services.path("nginx");
@@ -1130,12 +1281,14 @@ class DeploymentManifestsTest {
     void nginxBalancesOverTheAppServiceWithProxyHeaders() throws IOException {
         String conf = Files.readString(docker.resolve("nginx.conf"));
         String code = conf.lines().map(l -> l.replaceAll("#.*$", "")).collect(Collectors.joining("\n"));
-        assertThat(code.chars().filter(c -> c == '{').count()).as("balanced braces")
+        assertThat(code.chars().filter(c -> c == '{').count())
+                .as("balanced braces")
                 .isEqualTo(code.chars().filter(c -> c == '}').count());
         Matcher upstream = Pattern.compile("upstream\\s+(\\w+)\\s*\\{([^}]*)}").matcher(code);
         assertThat(upstream.find()).as("an upstream block").isTrue();
         assertThat(upstream.group(2)).containsPattern("server\\s+app:8080\\b");
-        assertThat(code).contains("proxy_pass http://" + upstream.group(1) + ";")
+        assertThat(code)
+                .contains("proxy_pass http://" + upstream.group(1) + ";")
                 .containsPattern("listen\\s+8080;")
                 .containsPattern("client_max_body_size\\s+5m;")
                 .containsPattern("proxy_set_header\\s+X-Forwarded-For\\s+\\$proxy_add_x_forwarded_for;")
@@ -1171,35 +1324,48 @@ class DeploymentManifestsTest {
             }
         }
         assertThat(current.toString()).as("no dangling continuation").isEmpty();
-        List<String> froms = instructions.stream().filter(i -> i.startsWith("FROM ")).toList();
+        List<String> froms =
+                instructions.stream().filter(i -> i.startsWith("FROM ")).toList();
         assertThat(froms).containsExactly("FROM maven:3.9-eclipse-temurin-17 AS build", "FROM eclipse-temurin:17-jre");
         int runtime = instructions.indexOf("FROM eclipse-temurin:17-jre");
         List<String> runtimeStage = instructions.subList(runtime, instructions.size());
         assertThat(runtimeStage).contains("USER 10001:10001", "EXPOSE 8080", "WORKDIR /app");
-        assertThat(runtimeStage).anyMatch(i -> i.startsWith("HEALTHCHECK ") && i.contains(READINESS) && i.contains(":8080"));
-        assertThat(runtimeStage).anyMatch(i -> i.startsWith("RUN ") && i.contains("apt-get install")
-                && i.contains("curl") && i.contains("rm -rf /var/lib/apt/lists/*"));
+        assertThat(runtimeStage)
+                .anyMatch(i -> i.startsWith("HEALTHCHECK ") && i.contains(READINESS) && i.contains(":8080"));
+        assertThat(runtimeStage)
+                .anyMatch(i -> i.startsWith("RUN ")
+                        && i.contains("apt-get install")
+                        && i.contains("curl")
+                        && i.contains("rm -rf /var/lib/apt/lists/*"));
         assertThat(runtimeStage).anyMatch(i -> i.startsWith("ENTRYPOINT [\"java\", \"-jar\""));
-        assertThat(runtimeStage).anyMatch(i -> i.startsWith("ENV ") && i.contains("CRLM_KNOWLEDGE_CQLDIR=/app/cql")
-                && i.contains("CRLM_KNOWLEDGE_RESOURCESDIR=/app/fhir-resources"));
+        assertThat(runtimeStage)
+                .anyMatch(i -> i.startsWith("ENV ")
+                        && i.contains("CRLM_KNOWLEDGE_CQLDIR=/app/cql")
+                        && i.contains("CRLM_KNOWLEDGE_RESOURCESDIR=/app/fhir-resources"));
         // The build context is the repository root: every COPY source of the build stage exists.
         for (String copy : instructions.subList(0, runtime)) {
             if (copy.startsWith("COPY ") && !copy.contains("--from")) {
                 String[] words = copy.split(" ");
                 for (int i = 1; i < words.length - 1; i++) {
-                    assertThat(root.resolve(words[i])).as("COPY source " + words[i]).exists();
+                    assertThat(root.resolve(words[i]))
+                            .as("COPY source " + words[i])
+                            .exists();
                 }
             }
         }
         // The build context is filtered by docker/Dockerfile.dockerignore: everything copied stays in.
-        List<String> ignore = Files.readAllLines(docker.resolve("Dockerfile.dockerignore")).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        List<String> ignore = Files.readAllLines(docker.resolve("Dockerfile.dockerignore")).stream()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
         assertThat(ignore).first().as("allow-list").isEqualTo("*");
         for (String copy : instructions.subList(0, runtime)) {
             if (copy.startsWith("COPY ") && !copy.contains("--from")) {
                 String[] words = copy.split(" ");
                 for (int i = 1; i < words.length - 1; i++) {
-                    assertThat(ignore).as("Dockerfile.dockerignore re-includes " + words[i]).contains("!" + words[i]);
+                    assertThat(ignore)
+                            .as("Dockerfile.dockerignore re-includes " + words[i])
+                            .contains("!" + words[i]);
                 }
             }
         }
@@ -1218,9 +1384,34 @@ class DeploymentManifestsTest {
     // docker/grafana/crlm-cds-dashboard.json
     // ------------------------------------------------------------------------------------------
 
-    static final Set<String> PROMQL_KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
-            "bool", "and", "or", "unless", "offset", "inf", "nan", "sum", "min", "max", "avg", "group", "stddev",
-            "stdvar", "count", "count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio");
+    static final Set<String> PROMQL_KEYWORDS = Set.of(
+            "by",
+            "without",
+            "on",
+            "ignoring",
+            "group_left",
+            "group_right",
+            "bool",
+            "and",
+            "or",
+            "unless",
+            "offset",
+            "inf",
+            "nan",
+            "sum",
+            "min",
+            "max",
+            "avg",
+            "group",
+            "stddev",
+            "stdvar",
+            "count",
+            "count_values",
+            "bottomk",
+            "topk",
+            "quantile",
+            "limitk",
+            "limit_ratio");
 
     /** Metric names an expression selects (label matchers, ranges, grouping labels, strings, variables removed). */
     static Set<String> metricNames(String expression) {
@@ -1233,7 +1424,8 @@ class DeploymentManifestsTest {
         s = s.replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " $1 ");
         s = s.replaceAll("\\$\\{[^}]*}|\\$[A-Za-z_][A-Za-z0-9_]*", " ");
         Set<String> names = new TreeSet<>();
-        Matcher m = Pattern.compile("(?<![A-Za-z0-9_:.])([A-Za-z_:][A-Za-z0-9_:]*+)(?!\\s*\\()").matcher(s);
+        Matcher m = Pattern.compile("(?<![A-Za-z0-9_:.])([A-Za-z_:][A-Za-z0-9_:]*+)(?!\\s*\\()")
+                .matcher(s);
         while (m.find()) {
             String name = m.group(1);
             if (!PROMQL_KEYWORDS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
@@ -1263,37 +1455,47 @@ class DeploymentManifestsTest {
 
     @Test
     void metricNameExtractionHandlesPromQl() {
-        assertThat(metricNames("histogram_quantile(0.99, sum by (service, le) "
-                + "(rate(cds_hook_duration_seconds_bucket{service=~\"$service\", status!~\"2..\"}[$__rate_interval])))"))
+        assertThat(
+                        metricNames(
+                                "histogram_quantile(0.99, sum by (service, le) "
+                                        + "(rate(cds_hook_duration_seconds_bucket{service=~\"$service\", status!~\"2..\"}[$__rate_interval])))"))
                 .containsExactly("cds_hook_duration_seconds_bucket");
-        assertThat(metricNames("sum by (rule, version) (increase(cds_feedback_total{outcome=\"overridden\"}[$__range])) "
-                + "/ on (rule) group_left sum without (le) (rate(cds_cards_total[5m])) > bool 0.5"))
+        assertThat(metricNames(
+                        "sum by (rule, version) (increase(cds_feedback_total{outcome=\"overridden\"}[$__range])) "
+                                + "/ on (rule) group_left sum without (le) (rate(cds_cards_total[5m])) > bool 0.5"))
                 .containsExactlyInAnyOrder("cds_feedback_total", "cds_cards_total");
         assertThat(metricNames("label_values(cds_hook_duration_seconds_count{job=\"x\"}, service)"))
                 .containsExactly("cds_hook_duration_seconds_count");
-        assertThat(metricNames("max by (instance) (process_cpu_usage) * 1e2"))
-                .containsExactly("process_cpu_usage");
+        assertThat(metricNames("max by (instance) (process_cpu_usage) * 1e2")).containsExactly("process_cpu_usage");
         // suffixes are exact: a counter without _total, or a bucket of a non-histogram, is unknown
-        assertThat(knownSeries()).contains("cds_cards_total", "cds_hook_duration_seconds_bucket",
-                "http_server_requests_seconds_count").doesNotContain("cds_cards", "cds_cards_total_total",
-                "http_server_requests_seconds_bucket", "cds_hook_duration_seconds", "jvm_memory_used_bytes_total");
+        assertThat(knownSeries())
+                .contains("cds_cards_total", "cds_hook_duration_seconds_bucket", "http_server_requests_seconds_count")
+                .doesNotContain(
+                        "cds_cards",
+                        "cds_cards_total_total",
+                        "http_server_requests_seconds_bucket",
+                        "cds_hook_duration_seconds",
+                        "jvm_memory_used_bytes_total");
     }
 
     @Test
     void customMetricsExistInTheSource() throws IOException {
         String sources;
         try (Stream<Path> files = Files.walk(root.resolve("src/main/java"))) {
-            sources = files.filter(f -> f.toString().endsWith(".java")).map(f -> {
-                try {
-                    return Files.readString(f);
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }).collect(Collectors.joining("\n"));
+            sources = files.filter(f -> f.toString().endsWith(".java"))
+                    .map(f -> {
+                        try {
+                            return Files.readString(f);
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .collect(Collectors.joining("\n"));
         }
         for (Metric metric : METRICS) {
             if (metric.micrometerName() != null) {
-                assertThat(sources).as("meter " + metric.micrometerName() + " registered in src/main/java")
+                assertThat(sources)
+                        .as("meter " + metric.micrometerName() + " registered in src/main/java")
                         .contains("\"" + metric.micrometerName() + "\"");
             }
         }
@@ -1301,7 +1503,8 @@ class DeploymentManifestsTest {
 
     @Test
     void grafanaDashboardUsesOnlyExportedMetrics() throws IOException {
-        JsonNode dashboard = TREES.readTree(docker.resolve("grafana/crlm-cds-dashboard.json").toFile());
+        JsonNode dashboard =
+                TREES.readTree(docker.resolve("grafana/crlm-cds-dashboard.json").toFile());
         assertThat(dashboard.path("schemaVersion").asInt()).isBetween(36, 41);
         assertThat(dashboard.path("title").asText()).isNotBlank();
         assertThat(dashboard.path("uid").asText()).isNotBlank();
@@ -1324,17 +1527,24 @@ class DeploymentManifestsTest {
         Map<String, Set<String>> used = new LinkedHashMap<>();
         for (JsonNode panel : panels) {
             String title = panel.path("title").asText();
-            assertThat(ids.add(panel.path("id").asInt())).as("unique panel id " + panel.path("id")).isTrue();
+            assertThat(ids.add(panel.path("id").asInt()))
+                    .as("unique panel id " + panel.path("id"))
+                    .isTrue();
             JsonNode grid = panel.path("gridPos");
-            assertThat(grid.path("x").asInt() + grid.path("w").asInt()).as(title + " fits 24 columns").isLessThanOrEqualTo(24);
+            assertThat(grid.path("x").asInt() + grid.path("w").asInt())
+                    .as(title + " fits 24 columns")
+                    .isLessThanOrEqualTo(24);
             assertThat(grid.path("h").asInt()).as(title + " height").isPositive();
             if ("row".equals(panel.path("type").asText())) {
                 continue;
             }
-            assertThat(panel.path("datasource").path("uid").asText()).as(title + " datasource").isEqualTo("${DS_PROMETHEUS}");
+            assertThat(panel.path("datasource").path("uid").asText())
+                    .as(title + " datasource")
+                    .isEqualTo("${DS_PROMETHEUS}");
             assertThat(panel.path("targets").size()).as(title + " targets").isPositive();
             for (JsonNode target : panel.path("targets")) {
-                assertThat(target.path("datasource").path("uid").asText()).as(title + " target datasource")
+                assertThat(target.path("datasource").path("uid").asText())
+                        .as(title + " target datasource")
                         .isEqualTo("${DS_PROMETHEUS}");
                 String expr = target.path("expr").asText();
                 assertThat(expr).as(title + " expr").isNotBlank();
@@ -1345,7 +1555,8 @@ class DeploymentManifestsTest {
         for (JsonNode variable : dashboard.path("templating").path("list")) {
             if ("query".equals(variable.path("type").asText())) {
                 assertThat(variable.path("datasource").path("uid").asText()).isEqualTo("${DS_PROMETHEUS}");
-                String query = variable.path("query").isObject() ? variable.path("query").path("query").asText()
+                String query = variable.path("query").isObject()
+                        ? variable.path("query").path("query").asText()
                         : variable.path("query").asText();
                 used.put("variable " + variable.path("name").asText(), metricNames(query));
             }
@@ -1354,7 +1565,8 @@ class DeploymentManifestsTest {
         Map<String, Set<String>> unknown = new LinkedHashMap<>();
         used.forEach((where, names) -> {
             assertThat(names).as(where + " selects a metric").isNotEmpty();
-            Set<String> bad = names.stream().filter(n -> !known.contains(n)).collect(Collectors.toCollection(TreeSet::new));
+            Set<String> bad =
+                    names.stream().filter(n -> !known.contains(n)).collect(Collectors.toCollection(TreeSet::new));
             if (!bad.isEmpty()) {
                 unknown.put(where, bad);
             }

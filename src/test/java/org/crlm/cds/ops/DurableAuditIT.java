@@ -31,7 +31,9 @@ class DurableAuditIT {
     @Test
     void auditAndIssuedCardRowsSurviveAKillRightAfterTheResponse() throws Exception {
         Path jar = Path.of("target", "crlm-ablation-cds.jar");
-        assertThat(jar).as("the packaged app (mvn package runs before the integration tests)").exists();
+        assertThat(jar)
+                .as("the packaged app (mvn package runs before the integration tests)")
+                .exists();
         TestKeys keys = TestKeys.get();
         int port = TestKeys.freePort();
         Path work = Files.createTempDirectory("crlm-durable-audit");
@@ -54,10 +56,12 @@ class DurableAuditIT {
                 CdsClient cds = new CdsClient(server.base(), keys);
                 for (int i = 0; i < 12; i++) {
                     String instance = UUID.randomUUID().toString();
-                    Http.Response response = cds.call("crlm-ablation-patient-view", """
+                    Http.Response response = cds.call(
+                            "crlm-ablation-patient-view",
+                            """
                             {"hook": "patient-view", "hookInstance": "%s",
                              "context": {"userId": "Practitioner/test-surgeon", "patientId": "crlm-demo-01"}}"""
-                            .formatted(instance));
+                                    .formatted(instance));
                     assertThat(response.status()).as(response.body()).isEqualTo(200);
                     instances.add(instance);
                     for (JsonNode card : response.json().path("cards")) {
@@ -81,12 +85,15 @@ class DurableAuditIT {
                             assertThat(rs.next()).as("audit row of " + instance).isTrue();
                             assertThat(rs.getInt(1)).isEqualTo(200);
                             assertThat(rs.getString(2)).isEqualTo("R1,R2,R8");
-                            assertThat(rs.getString(3)).contains("Patient/crlm-demo-01").contains("LOCAL_STORE");
+                            assertThat(rs.getString(3))
+                                    .contains("Patient/crlm-demo-01")
+                                    .contains("LOCAL_STORE");
                         }
                     }
                 }
                 for (String uuid : cardUuids) {
-                    try (PreparedStatement ps = c.prepareStatement("select count(*) from cds_issued_card where card_uuid = ?")) {
+                    try (PreparedStatement ps =
+                            c.prepareStatement("select count(*) from cds_issued_card where card_uuid = ?")) {
                         ps.setString(1, uuid);
                         try (ResultSet rs = ps.executeQuery()) {
                             rs.next();

@@ -9,7 +9,8 @@ class LogSafeTest {
 
     @Test
     void lineBreaksAndControlCharactersAreStripped() {
-        String forged = "https://evil.example\n2026-01-01T00:00:00Z  INFO [] --- CDS client keys ready\r\u001b[31m\u2028x\u0000";
+        String forged =
+                "https://evil.example\n2026-01-01T00:00:00Z  INFO [] --- CDS client keys ready\r\u001b[31m\u2028x\u0000";
         String safe = LogSafe.of(forged);
         assertThat(safe).doesNotContain("\n", "\r", "\u001b", "\u2028", "\u0000");
         assertThat(safe).startsWith("https://evil.example2026-01-01");
@@ -17,7 +18,9 @@ class LogSafeTest {
 
     @Test
     void longValuesAreCapped() {
-        assertThat(LogSafe.of("k".repeat(10_000))).hasSize(LogSafe.MAX_LENGTH + 3).endsWith("...");
+        assertThat(LogSafe.of("k".repeat(10_000)))
+                .hasSize(LogSafe.MAX_LENGTH + 3)
+                .endsWith("...");
         assertThat(LogSafe.of("kid-1")).isEqualTo("kid-1");
         assertThat(LogSafe.of(null)).isNull();
     }

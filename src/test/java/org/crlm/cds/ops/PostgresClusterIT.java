@@ -3,18 +3,15 @@ package org.crlm.cds.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import org.crlm.cds.support.CdsClient;
 import java.util.concurrent.CompletableFuture;
 import org.crlm.cds.CrlmCdsApplication;
+import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.FhirClients;
 import org.crlm.cds.support.Http;
 import org.crlm.cds.support.PostgresTestDatabase;
@@ -86,7 +83,8 @@ class PostgresClusterIT {
                 "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
                 "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
                 "--crlm.data-dir=target/test-data/pg-" + port));
-        return new SpringApplicationBuilder(CrlmCdsApplication.class).profiles("postgres")
+        return new SpringApplicationBuilder(CrlmCdsApplication.class)
+                .profiles("postgres")
                 .run(args.toArray(String[]::new));
     }
 
@@ -107,9 +105,18 @@ class PostgresClusterIT {
         kras.setSubject(new Reference("Patient/" + id));
         a.create().resource(kras).execute();
 
-        assertThat(b.read().resource(Patient.class).withId(id).execute().getNameFirstRep().getFamily()).isEqualTo("Lindqvist");
-        Bundle found = b.search().forResource(Observation.class).where(Observation.SUBJECT.hasId("Patient/" + id))
-                .returnBundle(Bundle.class).execute();
+        assertThat(b.read()
+                        .resource(Patient.class)
+                        .withId(id)
+                        .execute()
+                        .getNameFirstRep()
+                        .getFamily())
+                .isEqualTo("Lindqvist");
+        Bundle found = b.search()
+                .forResource(Observation.class)
+                .where(Observation.SUBJECT.hasId("Patient/" + id))
+                .returnBundle(Bundle.class)
+                .execute();
         assertThat(found.getEntry()).hasSize(1);
     }
 
@@ -117,37 +124,70 @@ class PostgresClusterIT {
     void twoNodesStartingTogetherLoadEverythingOnce() {
         IGenericClient fhir = FhirClients.clinician(base(portB));
         assertThat(total(fhir, Library.class)).isEqualTo(org.crlm.cds.support.RepositoryCounts.ofType("Library"));
-        assertThat(total(fhir, PlanDefinition.class)).isEqualTo(org.crlm.cds.support.RepositoryCounts.ofType("PlanDefinition"));
-        assertThat(fhir.search().forResource(Patient.class).where(
-                new ca.uhn.fhir.rest.gclient.TokenClientParam("_id").exactly().codes(
-                        "crlm-demo-01", "crlm-demo-02", "crlm-demo-13")).returnBundle(Bundle.class).execute().getEntry()).hasSize(3);
+        assertThat(total(fhir, PlanDefinition.class))
+                .isEqualTo(org.crlm.cds.support.RepositoryCounts.ofType("PlanDefinition"));
+        assertThat(fhir.search()
+                        .forResource(Patient.class)
+                        .where(new ca.uhn.fhir.rest.gclient.TokenClientParam("_id")
+                                .exactly()
+                                .codes("crlm-demo-01", "crlm-demo-02", "crlm-demo-13"))
+                        .returnBundle(Bundle.class)
+                        .execute()
+                        .getEntry())
+                .hasSize(3);
         for (String resource : List.of("PlanDefinition/crlm-rule-r1", "ValueSet/kras-gene", "Patient/crlm-demo-01")) {
-            Bundle history = fhir.history().onInstance(resource).returnBundle(Bundle.class).execute();
-            assertThat(history.getEntry()).as(resource + ": the second node stored nothing again").hasSize(1);
+            Bundle history = fhir.history()
+                    .onInstance(resource)
+                    .returnBundle(Bundle.class)
+                    .execute();
+            assertThat(history.getEntry())
+                    .as(resource + ": the second node stored nothing again")
+                    .hasSize(1);
         }
     }
 
     @Test
     void aRulePublishedOnOneNodeIsUsedByTheOtherWithinTenSeconds() throws Exception {
         IGenericClient author = FhirClients.author(base(portA));
-        Library library = author.read().resource(Library.class).withId("CRLMAblationRules").execute();
-        String original = new String(library.getContent().stream().filter(c -> "text/cql".equals(c.getContentType()))
-                .findFirst().orElseThrow().getData(), StandardCharsets.UTF_8);
+        Library library = author.read()
+                .resource(Library.class)
+                .withId("CRLMAblationRules")
+                .execute();
+        String original = new String(
+                library.getContent().stream()
+                        .filter(c -> "text/cql".equals(c.getContentType()))
+                        .findFirst()
+                        .orElseThrow()
+                        .getData(),
+                StandardCharsets.UTF_8);
         try {
             assertThat(cards(portB, "crlm-demo-10")).containsExactlyInAnyOrder("R1", "R2");
             // R2 from three planned lesions: a threshold no card text states in figures.
-            String changed = original.replaceFirst("library CRLMAblationRules version '1.0.0'", "library CRLMAblationRules version '1.1.0'")
-                    .replace("\"Multiple Ablation Count\" Integer default 2", "\"Multiple Ablation Count\" Integer default 3");
+            String changed = original.replaceFirst(
+                            "library CRLMAblationRules version '1.0.0'", "library CRLMAblationRules version '1.1.0'")
+                    .replace(
+                            "\"Multiple Ablation Count\" Integer default 2",
+                            "\"Multiple Ablation Count\" Integer default 3");
             publish(author, library, changed, "1.1.0");
             long published = System.nanoTime();
-            await("node B uses the rules published on A").atMost(Duration.ofSeconds(10))
-                    .pollInterval(Duration.ofMillis(200)).until(() -> !cards(portB, "crlm-demo-10").contains("R2"));
+            await("node B uses the rules published on A")
+                    .atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> !cards(portB, "crlm-demo-10").contains("R2"));
             assertThat(cards(portB, "crlm-demo-10")).containsExactly("R1");
             // A figure for the operators' notes, not a timing assertion beyond the 10 s above.
-            System.out.printf("Library published on node A was used by node B after %d ms%n",
+            System.out.printf(
+                    "Library published on node A was used by node B after %d ms%n",
                     Duration.ofNanos(System.nanoTime() - published).toMillis());
         } finally {
-            publish(author, author.read().resource(Library.class).withId("CRLMAblationRules").execute(), original, "1.0.0");
+            publish(
+                    author,
+                    author.read()
+                            .resource(Library.class)
+                            .withId("CRLMAblationRules")
+                            .execute(),
+                    original,
+                    "1.0.0");
         }
     }
 
@@ -159,7 +199,8 @@ class PostgresClusterIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> feedback(portB, onA).status() == 200);
         await().atMost(Duration.ofSeconds(10)).until(() -> feedback(portA, onB).status() == 200);
         for (int port : new int[] {portA, portB}) {
-            JsonNode counts = Http.get(base(port) + "/console/api/feedback", keys.fhirToken(TestKeys.AUTHORING_SCOPE)).json();
+            JsonNode counts = Http.get(base(port) + "/console/api/feedback", keys.fhirToken(TestKeys.AUTHORING_SCOPE))
+                    .json();
             long overridden = 0;
             for (JsonNode row : counts.path("rules")) {
                 if ("R1".equals(row.path("ruleId").asText())) {
@@ -173,9 +214,17 @@ class PostgresClusterIT {
     @Test
     void aTokenUsedOnOneNodeIsAReplayOnTheOther() {
         String token = keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view");
-        assertThat(Http.postJson(base(portA) + "/cds-services/crlm-ablation-patient-view", request("crlm-demo-01"), token).status())
+        assertThat(Http.postJson(
+                                base(portA) + "/cds-services/crlm-ablation-patient-view",
+                                request("crlm-demo-01"),
+                                token)
+                        .status())
                 .isEqualTo(200);
-        assertThat(Http.postJson(base(portB) + "/cds-services/crlm-ablation-patient-view", request("crlm-demo-01"), token).status())
+        assertThat(Http.postJson(
+                                base(portB) + "/cds-services/crlm-ablation-patient-view",
+                                request("crlm-demo-01"),
+                                token)
+                        .status())
                 .isEqualTo(401);
     }
 
@@ -186,7 +235,9 @@ class PostgresClusterIT {
     }
 
     private JsonNode call(int port, String patient) {
-        Http.Response response = Http.postJson(base(port) + "/cds-services/crlm-ablation-patient-view", request(patient),
+        Http.Response response = Http.postJson(
+                base(port) + "/cds-services/crlm-ablation-patient-view",
+                request(patient),
                 keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view"));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         return response.json();
@@ -194,7 +245,10 @@ class PostgresClusterIT {
 
     private List<String> cards(int port, String patient) {
         List<String> rules = new ArrayList<>();
-        call(port, patient).path("cards").forEach(c -> rules.add(c.path("source").path("topic").path("code").asText()));
+        call(port, patient)
+                .path("cards")
+                .forEach(c ->
+                        rules.add(c.path("source").path("topic").path("code").asText()));
         return rules;
     }
 
@@ -208,10 +262,13 @@ class PostgresClusterIT {
     }
 
     private Http.Response feedback(int port, String card) {
-        return Http.postJson(base(port) + "/cds-services/crlm-ablation-patient-view/feedback", """
+        return Http.postJson(
+                base(port) + "/cds-services/crlm-ablation-patient-view/feedback",
+                """
                 {"feedback": [{"card": "%s", "outcome": "overridden", "outcomeTimestamp": "2026-11-21T10:00:00Z",
                   "overrideReason": {"reason": {"system": "http://crlm-cds.org/fhir/CodeSystem/crlm-override-reason",
-                                                "code": "patient-preference"}}}]}""".formatted(card),
+                                                "code": "patient-preference"}}}]}"""
+                        .formatted(card),
                 keys.cdsJwt(PUBLIC_BASE + "/cds-services/crlm-ablation-patient-view/feedback"));
     }
 
@@ -223,17 +280,24 @@ class PostgresClusterIT {
         try {
             author.update().resource(library).execute();
         } catch (ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException refused) {
-            var changes = org.crlm.cds.support.ScenarioChanges.of((org.hl7.fhir.r4.model.OperationOutcome) refused.getOperationOutcome());
-            assertThat(changes).as("refused for a reason other than changed scenarios").isNotEmpty();
-            author.update().resource(org.crlm.cds.support.ScenarioChanges.expecting(library,
-                    org.crlm.cds.support.ScenarioChanges.after(changes))).execute();
+            var changes = org.crlm.cds.support.ScenarioChanges.of(
+                    (org.hl7.fhir.r4.model.OperationOutcome) refused.getOperationOutcome());
+            assertThat(changes)
+                    .as("refused for a reason other than changed scenarios")
+                    .isNotEmpty();
+            author.update()
+                    .resource(org.crlm.cds.support.ScenarioChanges.expecting(
+                            library, org.crlm.cds.support.ScenarioChanges.after(changes)))
+                    .execute();
         }
     }
 
     private static int total(IGenericClient fhir, Class<? extends org.hl7.fhir.instance.model.api.IBaseResource> type) {
-        return fhir.search().forResource(type).summaryMode(ca.uhn.fhir.rest.api.SummaryEnum.COUNT)
-                .returnBundle(Bundle.class).execute().getTotal();
+        return fhir.search()
+                .forResource(type)
+                .summaryMode(ca.uhn.fhir.rest.api.SummaryEnum.COUNT)
+                .returnBundle(Bundle.class)
+                .execute()
+                .getTotal();
     }
-
-
 }

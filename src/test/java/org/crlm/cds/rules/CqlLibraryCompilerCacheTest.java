@@ -19,7 +19,8 @@ class CqlLibraryCompilerCacheTest {
     void twoDraftsWhoseStringHashCodesCollideAreEachTranslated() {
         CqlSource first = draft("Draft", "define \"Aa\": 1");
         CqlSource second = draft("Draft", "define \"BB\": 1");
-        assertThat(first.text().hashCode()).as("precondition: String.hashCode collides")
+        assertThat(first.text().hashCode())
+                .as("precondition: String.hashCode collides")
                 .isEqualTo(second.text().hashCode());
         assertThat(first.text()).hasSameSizeAs(second.text());
         CqlLibraryCompiler compiler = new CqlLibraryCompiler();
@@ -30,7 +31,10 @@ class CqlLibraryCompilerCacheTest {
         assertThat(before.ok()).isTrue();
         assertThat(after.ok()).isTrue();
         assertThat(definitions(before)).contains("Aa").doesNotContain("BB");
-        assertThat(definitions(after)).as("the second draft gets its own translation").contains("BB").doesNotContain("Aa");
+        assertThat(definitions(after))
+                .as("the second draft gets its own translation")
+                .contains("BB")
+                .doesNotContain("Aa");
         assertThat(compiler.translations()).isEqualTo(2);
         assertThat(compiler.cachedLibraries()).isEqualTo(2);
     }
@@ -43,7 +47,9 @@ class CqlLibraryCompilerCacheTest {
         compiler.compile(List.of(source));
         compiler.compile(List.of(new CqlSource(source.name(), source.version(), source.text(), "another origin")));
 
-        assertThat(compiler.translations()).as("cql_translations_total counts translations, not compile calls").isEqualTo(1);
+        assertThat(compiler.translations())
+                .as("cql_translations_total counts translations, not compile calls")
+                .isEqualTo(1);
     }
 
     @Test
@@ -65,7 +71,8 @@ class CqlLibraryCompilerCacheTest {
             compiler.compile(List.of(draft));
         }
         assertThat(compiler.cachedLibraries()).isLessThanOrEqualTo(bound);
-        assertThat(compiler.translations()).as("at most %d of the 6 drafts were still cached", bound)
+        assertThat(compiler.translations())
+                .as("at most %d of the 6 drafts were still cached", bound)
                 .isGreaterThanOrEqualTo(6 + 6 - bound);
     }
 
@@ -79,7 +86,9 @@ class CqlLibraryCompilerCacheTest {
         CqlSource helperWithoutShared = draft("Helper", "define \"Renamed\": 1");
         CompilationResult result = compiler.compile(List.of(helperWithoutShared, main));
 
-        assertThat(result.ok()).as("Main refers to a definition its include no longer has").isFalse();
+        assertThat(result.ok())
+                .as("Main refers to a definition its include no longer has")
+                .isFalse();
         assertThat(result.errors()).anySatisfy(e -> assertThat(e.library()).isEqualTo("Main"));
         assertThat(compiler.translations()).isEqualTo(4);
     }

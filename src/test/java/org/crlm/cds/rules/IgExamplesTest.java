@@ -61,7 +61,8 @@ class IgExamplesTest {
 
     @Test
     void mcodePertinentNegativeClearsNrasAndBrafButNotTheUntestedKras() throws IOException {
-        Decision decision = signAblation(List.of(resource("mcode-4.0.0-Observation-gx-genomic-variant-pertinent-negative-nras-kit-braf.json")));
+        Decision decision = signAblation(
+                List.of(resource("mcode-4.0.0-Observation-gx-genomic-variant-pertinent-negative-nras-kit-braf.json")));
         // KRAS is not on the panel: unknown, never wild type, so no favourable card.
         assertThat(fired(decision)).containsExactly("GAPS", "R7");
         assertThat(facts(decision, "R7")).contains("NRAS wild type").contains("BRAF wild type");
@@ -69,7 +70,8 @@ class IgExamplesTest {
 
     @Test
     void mcodeBreastTumourSizeIsNotALiverLesion() throws IOException {
-        Decision decision = signAblation(List.of(resource("mcode-4.0.0-Observation-tumor-size-pathology.json"),
+        Decision decision = signAblation(List.of(
+                resource("mcode-4.0.0-Observation-tumor-size-pathology.json"),
                 resource("mcode-4.0.0-BodyStructure-tumor-lobular-carcinoma-left-breast.json")));
         // A 12 mm breast tumour neither makes the liver order favourable nor hides the missing liver size.
         assertThat(fired(decision)).containsExactly("GAPS", "R7");
@@ -82,7 +84,8 @@ class IgExamplesTest {
         Condition metastasis = new Condition();
         metastasis.setId("ig-liver-metastasis");
         metastasis.setSubject(new Reference("Patient/" + patient));
-        metastasis.setCode(new CodeableConcept(new Coding("http://snomed.info/sct", "94381002", "Secondary malignant neoplasm of liver")));
+        metastasis.setCode(new CodeableConcept(
+                new Coding("http://snomed.info/sct", "94381002", "Secondary malignant neoplasm of liver")));
         metastasis.setOnset(new DateTimeType("2019-05-01"));
         data.add(metastasis);
         ServiceRequest order = new ServiceRequest();
@@ -90,11 +93,14 @@ class IgExamplesTest {
         order.setStatus(ServiceRequest.ServiceRequestStatus.DRAFT);
         order.setIntent(ServiceRequest.ServiceRequestIntent.ORDER);
         order.setSubject(new Reference("Patient/" + patient));
-        order.setCode(new CodeableConcept(new Coding("http://www.ama-assn.org/go/cpt", "47382",
+        order.setCode(new CodeableConcept(new Coding(
+                "http://www.ama-assn.org/go/cpt",
+                "47382",
                 "Ablation, 1 or more liver tumor(s), percutaneous, radiofrequency")));
         data.add(order);
         RuleSet rules = RepositoryRules.get();
-        ServiceDefinition service = new ServiceCatalog().service(rules, "crlm-ablation-order-sign").orElseThrow();
+        ServiceDefinition service =
+                new ServiceCatalog().service(rules, "crlm-ablation-order-sign").orElseThrow();
         Decision decision = evaluator.decide(rules, service, new PatientData(patient, data, SIGNED));
         assertThat(decision.rules()).noneMatch(r -> r.status() == Decision.Status.FAILED);
         return decision;
@@ -102,12 +108,18 @@ class IgExamplesTest {
 
     private static Set<String> fired(Decision decision) {
         Set<String> fired = new TreeSet<>();
-        decision.rules().stream().filter(Decision.RuleOutcome::fired).forEach(r -> fired.add(r.rule().ruleId()));
+        decision.rules().stream()
+                .filter(Decision.RuleOutcome::fired)
+                .forEach(r -> fired.add(r.rule().ruleId()));
         return fired;
     }
 
     private static String facts(Decision decision, String rule) {
-        return decision.rules().stream().filter(r -> r.rule().ruleId().equals(rule)).findFirst().orElseThrow().facts();
+        return decision.rules().stream()
+                .filter(r -> r.rule().ruleId().equals(rule))
+                .findFirst()
+                .orElseThrow()
+                .facts();
     }
 
     private static Resource resource(String file) throws IOException {
@@ -119,7 +131,10 @@ class IgExamplesTest {
         Bundle bundle = (Bundle) resource(file);
         Map<String, String> byFullUrl = new HashMap<>();
         for (Bundle.BundleEntryComponent e : bundle.getEntry()) {
-            byFullUrl.put(e.getFullUrl(), e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart());
+            byFullUrl.put(
+                    e.getFullUrl(),
+                    e.getResource().fhirType() + "/"
+                            + e.getResource().getIdElement().getIdPart());
         }
         FhirTerser terser = FhirContext.forR4Cached().newTerser();
         List<Resource> resources = new ArrayList<>();

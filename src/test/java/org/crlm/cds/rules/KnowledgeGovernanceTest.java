@@ -25,44 +25,67 @@ class KnowledgeGovernanceTest {
     void everyRulePlanDefinitionCarriesItsGovernance() throws IOException {
         List<Path> files;
         try (Stream<Path> list = Files.list(Path.of("fhir-resources", "rules"))) {
-            files = list.filter(f -> f.getFileName().toString().startsWith("PlanDefinition-crlm-rule-")).sorted().toList();
+            files = list.filter(f -> f.getFileName().toString().startsWith("PlanDefinition-crlm-rule-"))
+                    .sorted()
+                    .toList();
         }
         assertThat(files).isNotEmpty();
         for (Path file : files) {
-            PlanDefinition plan = FhirContext.forR4Cached().newJsonParser().parseResource(PlanDefinition.class, Files.readString(file));
+            PlanDefinition plan = FhirContext.forR4Cached()
+                    .newJsonParser()
+                    .parseResource(PlanDefinition.class, Files.readString(file));
             String name = file.getFileName().toString();
             assertThat(plan.getAuthor()).as(name + " author").isNotEmpty();
             assertThat(plan.getReviewer()).as(name + " reviewer").isNotEmpty();
             assertThat(plan.getApprovalDate()).as(name + " approvalDate").isNotNull();
             assertThat(plan.getLastReviewDate()).as(name + " lastReviewDate").isNotNull();
-            assertThat(plan.getEffectivePeriod().getStart()).as(name + " effectivePeriod.start").isNotNull();
+            assertThat(plan.getEffectivePeriod().getStart())
+                    .as(name + " effectivePeriod.start")
+                    .isNotNull();
             assertThat(plan.getLastReviewDate()).isAfterOrEqualTo(plan.getApprovalDate());
-            Set<String> cited = plan.getActionFirstRep().getDocumentation().stream().map(RelatedArtifact::getLabel)
+            Set<String> cited = plan.getActionFirstRep().getDocumentation().stream()
+                    .map(RelatedArtifact::getLabel)
                     .collect(Collectors.toSet());
             Set<String> citations = plan.getRelatedArtifact().stream()
                     .filter(a -> a.getType() == RelatedArtifact.RelatedArtifactType.CITATION)
-                    .peek(a -> assertThat(a.getUrl()).as(name + " " + a.getLabel() + " address").startsWith("https://"))
-                    .map(RelatedArtifact::getLabel).collect(Collectors.toSet());
-            assertThat(citations).as(name + " cites every study its card quotes").isEqualTo(cited);
-            assertThat(plan.getRelatedArtifact()).as(name + " points to the evidence document")
-                    .anyMatch(a -> a.hasDocument() && Files.exists(Path.of(a.getDocument().getUrl())));
+                    .peek(a -> assertThat(a.getUrl())
+                            .as(name + " " + a.getLabel() + " address")
+                            .startsWith("https://"))
+                    .map(RelatedArtifact::getLabel)
+                    .collect(Collectors.toSet());
+            assertThat(citations)
+                    .as(name + " cites every study its card quotes")
+                    .isEqualTo(cited);
+            assertThat(plan.getRelatedArtifact())
+                    .as(name + " points to the evidence document")
+                    .anyMatch(a -> a.hasDocument()
+                            && Files.exists(Path.of(a.getDocument().getUrl())));
         }
     }
 
     @Test
     void noRepositoryFileNamesAFileOutsideTheRepository() throws IOException {
         List<String> outside = List.of("shared" + "/", "EVIDENCE" + ".md", "../" + "shared");
-        List<Path> roots = List.of(Path.of("cql"), Path.of("fhir-resources"), Path.of("src"), Path.of("README.md"),
-                Path.of("deploy"), Path.of(".ci"));
+        List<Path> roots = List.of(
+                Path.of("cql"),
+                Path.of("fhir-resources"),
+                Path.of("src"),
+                Path.of("README.md"),
+                Path.of("deploy"),
+                Path.of(".ci"));
         for (Path root : roots) {
             if (!Files.exists(root)) {
                 continue;
             }
             try (Stream<Path> walk = Files.walk(root)) {
-                for (Path file : walk.filter(Files::isRegularFile).filter(KnowledgeGovernanceTest::isText).toList()) {
+                for (Path file : walk.filter(Files::isRegularFile)
+                        .filter(KnowledgeGovernanceTest::isText)
+                        .toList()) {
                     String text = Files.readString(file);
                     for (String name : outside) {
-                        assertThat(text).as(file + " names a file outside the repository").doesNotContain(name);
+                        assertThat(text)
+                                .as(file + " names a file outside the repository")
+                                .doesNotContain(name);
                     }
                 }
             }
@@ -71,7 +94,10 @@ class KnowledgeGovernanceTest {
 
     private static boolean isText(Path file) {
         String name = file.getFileName().toString();
-        return Stream.of(".java", ".cql", ".json", ".md", ".yaml", ".yml", ".txt", ".js", ".html", ".css", ".sql", ".sh")
-                .anyMatch(name::endsWith) || name.equals("run");
+        return Stream.of(
+                                ".java", ".cql", ".json", ".md", ".yaml", ".yml", ".txt", ".js", ".html", ".css",
+                                ".sql", ".sh")
+                        .anyMatch(name::endsWith)
+                || name.equals("run");
     }
 }

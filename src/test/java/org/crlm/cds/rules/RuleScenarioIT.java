@@ -5,15 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.crlm.cds.authoring.BundlePrefetch;
 import org.crlm.cds.authoring.RuleTestCase;
-import org.crlm.cds.authoring.RuleTestRunner;
-import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.support.AppIntegrationTest;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
@@ -25,7 +22,6 @@ import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -46,7 +42,8 @@ class RuleScenarioIT extends AppIntegrationTest {
     // Over HTTP the rules evaluate at the current time: each case's dates are moved so that its
     // evaluation date is today (the evaluator path sets the evaluation date instead).
     private final List<RuleTestCase> scenarios = RuleTestCase.all().stream()
-            .map(s -> s.relativeTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC))).toList();
+            .map(s -> s.relativeTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC)))
+            .toList();
     private Map<String, Map<String, String>> templates;
     private CdsClient cds;
 
@@ -58,7 +55,12 @@ class RuleScenarioIT extends AppIntegrationTest {
         for (RuleTestCase s : scenarios) {
             for (IBaseResource r : s.recordResources()) {
                 String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
-                transaction.addEntry().setResource((Resource) r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+                transaction
+                        .addEntry()
+                        .setResource((Resource) r)
+                        .getRequest()
+                        .setMethod(Bundle.HTTPVerb.PUT)
+                        .setUrl(ref);
             }
         }
         daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
@@ -66,24 +68,31 @@ class RuleScenarioIT extends AppIntegrationTest {
 
     @TestFactory
     Stream<DynamicContainer> everyScenario() {
-        return scenarios.stream().map(s -> DynamicContainer.dynamicContainer(s.name(), Stream.of(
-                DynamicTest.dynamicTest("endpoint, full prefetch", () -> viaEndpoint(s, true)),
-                DynamicTest.dynamicTest("endpoint, no prefetch (local store)", () -> viaEndpoint(s, false)))));
+        return scenarios.stream()
+                .map(s -> DynamicContainer.dynamicContainer(
+                        s.name(),
+                        Stream.of(
+                                DynamicTest.dynamicTest("endpoint, full prefetch", () -> viaEndpoint(s, true)),
+                                DynamicTest.dynamicTest(
+                                        "endpoint, no prefetch (local store)", () -> viaEndpoint(s, false)))));
     }
 
     private void viaEndpoint(RuleTestCase s, boolean prefetch) {
         List<IBaseResource> record = s.recordResources();
-        Http.Response response = cds.call(s.serviceId(), s.request(prefetch
-                ? BundlePrefetch.full(templates.get(s.serviceId()), s.patientId(), record) : null));
+        Http.Response response = cds.call(
+                s.serviceId(),
+                s.request(prefetch ? BundlePrefetch.full(templates.get(s.serviceId()), s.patientId(), record) : null));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
         JsonNode body = response.json();
         CdsHooksShape.assertServiceResponse(body);
         assertThat(CdsHooksShape.ruleIds(body)).as(s.name()).isEqualTo(new TreeSet<>(s.expectedRules()));
         for (JsonNode card : body.path("cards")) {
             String rule = card.path("source").path("topic").path("code").asText();
-            assertThat(EvidenceFigures.notOnEvidencePage(EvidenceFigures.withoutAddresses(card.path("summary").asText() + " "
-                    + EvidenceFigures.evidencePart(card.path("detail").asText()))))
-                    .as(rule + " quotes only figures from the evidence page").isEmpty();
+            assertThat(EvidenceFigures.notOnEvidencePage(EvidenceFigures.withoutAddresses(card.path("summary")
+                                    .asText() + " "
+                            + EvidenceFigures.evidencePart(card.path("detail").asText()))))
+                    .as(rule + " quotes only figures from the evidence page")
+                    .isEmpty();
             for (String part : s.expectedFacts().getOrDefault(rule, List.of())) {
                 assertThat(card.path("detail").asText()).as(rule + " facts").contains(part);
             }

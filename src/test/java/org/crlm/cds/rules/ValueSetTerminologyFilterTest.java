@@ -17,8 +17,13 @@ class ValueSetTerminologyFilterTest {
 
     private static ValueSet valueSet(String url, String system, String property, String op, String value) {
         ValueSet vs = new ValueSet().setUrl(url);
-        vs.getCompose().addInclude().setSystem(system).addFilter().setProperty(property)
-                .setOp(ValueSet.FilterOperator.fromCode(op)).setValue(value);
+        vs.getCompose()
+                .addInclude()
+                .setSystem(system)
+                .addFilter()
+                .setProperty(property)
+                .setOp(ValueSet.FilterOperator.fromCode(op))
+                .setValue(value);
         return vs;
     }
 
@@ -28,7 +33,8 @@ class ValueSetTerminologyFilterTest {
 
     @Test
     void anIcd10CategoryIncludesEverySubCodeOfItsOwnSystemOnly() {
-        ValueSetTerminology t = new ValueSetTerminology(List.of(valueSet("urn:colon", ICD10_GM, "concept", "is-a", "C18")), List.of());
+        ValueSetTerminology t =
+                new ValueSetTerminology(List.of(valueSet("urn:colon", ICD10_GM, "concept", "is-a", "C18")), List.of());
         assertThat(in(t, "urn:colon", ICD10_GM, "C18")).isTrue();
         assertThat(in(t, "urn:colon", ICD10_GM, "C18.7")).isTrue();
         assertThat(in(t, "urn:colon", ICD10_GM, "C187")).isTrue();
@@ -40,7 +46,8 @@ class ValueSetTerminologyFilterTest {
 
     @Test
     void aRegexOnTheCodeWorksForAnySystem() {
-        ValueSetTerminology t = new ValueSetTerminology(List.of(valueSet("urn:c", ICD10, "code", "regex", "C(1[89]|20)(\\..*)?")), List.of());
+        ValueSetTerminology t = new ValueSetTerminology(
+                List.of(valueSet("urn:c", ICD10, "code", "regex", "C(1[89]|20)(\\..*)?")), List.of());
         assertThat(in(t, "urn:c", ICD10, "C20")).isTrue();
         assertThat(in(t, "urn:c", ICD10, "C21.8")).isFalse();
     }
@@ -48,7 +55,9 @@ class ValueSetTerminologyFilterTest {
     @Test
     void aSnomedHierarchyWithoutASnomedReleaseIsRefusedNotIgnored() {
         assertThatThrownBy(() -> new ValueSetTerminology(
-                List.of(valueSet("urn:snomed", "http://snomed.info/sct", "concept", "is-a", "363346000")), List.of()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be evaluated");
+                        List.of(valueSet("urn:snomed", "http://snomed.info/sct", "concept", "is-a", "363346000")),
+                        List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cannot be evaluated");
     }
 }

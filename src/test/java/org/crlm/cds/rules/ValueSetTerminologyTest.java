@@ -17,26 +17,41 @@ class ValueSetTerminologyTest {
     private static final String KRAS = "http://crlm-cds.org/fhir/ValueSet/kras-gene-test";
     private static final String GENES = "http://crlm-cds.org/fhir/ValueSet/ras-genes-test";
 
-    private final ValueSetTerminology terminology = new ValueSetTerminology(List.of(krasGene(), rasGenes()), List.of(localLabCodes()));
+    private final ValueSetTerminology terminology =
+            new ValueSetTerminology(List.of(krasGene(), rasGenes()), List.of(localLabCodes()));
 
     private static ValueSet krasGene() {
         ValueSet vs = new ValueSet().setUrl(KRAS);
-        vs.getCompose().addInclude().setSystem(HGNC).addConcept().setCode("HGNC:6407").setDisplay("KRAS");
+        vs.getCompose()
+                .addInclude()
+                .setSystem(HGNC)
+                .addConcept()
+                .setCode("HGNC:6407")
+                .setDisplay("KRAS");
         return vs;
     }
 
     private static ValueSet rasGenes() {
         ValueSet vs = new ValueSet().setUrl(GENES);
         vs.getCompose().addInclude().addValueSet(KRAS);
-        vs.getCompose().addInclude().setSystem(HGNC).addConcept().setCode("HGNC:7989").setDisplay("NRAS");
+        vs.getCompose()
+                .addInclude()
+                .setSystem(HGNC)
+                .addConcept()
+                .setCode("HGNC:7989")
+                .setDisplay("NRAS");
         return vs;
     }
 
     /** A site's local KRAS lab code, mapped to the HGNC gene code. */
     private static ConceptMap localLabCodes() {
         ConceptMap map = new ConceptMap();
-        ConceptMap.ConceptMapGroupComponent group = map.addGroup().setSource("http://hospital.example/lab").setTarget(HGNC);
-        group.addElement().setCode("KRAS-MUT").addTarget().setCode("HGNC:6407")
+        ConceptMap.ConceptMapGroupComponent group =
+                map.addGroup().setSource("http://hospital.example/lab").setTarget(HGNC);
+        group.addElement()
+                .setCode("KRAS-MUT")
+                .addTarget()
+                .setCode("HGNC:6407")
                 .setEquivalence(Enumerations.ConceptMapEquivalence.EQUIVALENT);
         return map;
     }
@@ -47,23 +62,31 @@ class ValueSetTerminologyTest {
 
     @Test
     void theKrasGeneCodeIsInTheKrasValueSetAndNotNras() {
-        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:6407"), vs(KRAS))).isTrue();
-        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:7989"), vs(KRAS))).isFalse();
+        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:6407"), vs(KRAS)))
+                .isTrue();
+        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:7989"), vs(KRAS)))
+                .isFalse();
     }
 
     @Test
     void anIncludedValueSetBringsItsCodes() {
-        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:6407"), vs(GENES))).isTrue();
-        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:7989"), vs(GENES))).isTrue();
+        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:6407"), vs(GENES)))
+                .isTrue();
+        assertThat(terminology.in(new Code().withSystem(HGNC).withCode("HGNC:7989"), vs(GENES)))
+                .isTrue();
     }
 
     @Test
     void aLocalLabCodeMappedByTheConceptMapCountsAsItsTarget() {
-        assertThat(terminology.in(new Code().withSystem("http://hospital.example/lab").withCode("KRAS-MUT"), vs(KRAS))).isTrue();
+        assertThat(terminology.in(
+                        new Code().withSystem("http://hospital.example/lab").withCode("KRAS-MUT"), vs(KRAS)))
+                .isTrue();
     }
 
     @Test
     void theSameCodeUnderAnotherSystemIsNotAMember() {
-        assertThat(terminology.in(new Code().withSystem("http://example.org/other").withCode("HGNC:6407"), vs(KRAS))).isFalse();
+        assertThat(terminology.in(
+                        new Code().withSystem("http://example.org/other").withCode("HGNC:6407"), vs(KRAS)))
+                .isFalse();
     }
 }

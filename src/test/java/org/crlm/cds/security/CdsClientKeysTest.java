@@ -100,10 +100,24 @@ class CdsClientKeysTest {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
-    private static CdsClientProperties properties(Duration defaultTtl, Duration minTtl, Duration maxTtl, Duration fileCheck,
+    private static CdsClientProperties properties(
+            Duration defaultTtl,
+            Duration minTtl,
+            Duration maxTtl,
+            Duration fileCheck,
             CdsClientProperties.Issuer... issuers) {
-        return new CdsClientProperties(true, null, List.of("RS384", "ES384"), Duration.ofMinutes(15), Duration.ofSeconds(60),
-                defaultTtl, minTtl, maxTtl, fileCheck, Duration.ofMillis(200), List.of(issuers));
+        return new CdsClientProperties(
+                true,
+                null,
+                List.of("RS384", "ES384"),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(60),
+                defaultTtl,
+                minTtl,
+                maxTtl,
+                fileCheck,
+                Duration.ofMillis(200),
+                List.of(issuers));
     }
 
     private static CdsJwtVerifier verifier(CdsClientProperties properties) {
@@ -118,7 +132,8 @@ class CdsClientKeysTest {
         return verifier;
     }
 
-    private static CdsClientProperties.Issuer issuer(String iss, String jwksUrl, Path jwksFile, String jwks, String... allowedJku) {
+    private static CdsClientProperties.Issuer issuer(
+            String iss, String jwksUrl, Path jwksFile, String jwks, String... allowedJku) {
         return new CdsClientProperties.Issuer(iss, jwksUrl, jwksFile, jwks, List.of(allowedJku));
     }
 
@@ -127,14 +142,20 @@ class CdsClientKeysTest {
         try {
             boolean ec = key instanceof ECKey;
             JWSHeader.Builder header = new JWSHeader.Builder(ec ? JWSAlgorithm.ES384 : JWSAlgorithm.RS384)
-                    .type(JOSEObjectType.JWT).keyID(key.getKeyID());
+                    .type(JOSEObjectType.JWT)
+                    .keyID(key.getKeyID());
             if (jku != null) {
                 header.jwkURL(URI.create(jku));
             }
             Instant now = Instant.now();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(iss).audience(AUD).issueTime(Date.from(now))
-                    .expirationTime(Date.from(now.plusSeconds(300))).jwtID(UUID.randomUUID().toString())
-                    .claim("tenant", "2ddd6c3a-8e9a-44c6-a305-52111ad302a2").build();
+            JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                    .issuer(iss)
+                    .audience(AUD)
+                    .issueTime(Date.from(now))
+                    .expirationTime(Date.from(now.plusSeconds(300)))
+                    .jwtID(UUID.randomUUID().toString())
+                    .claim("tenant", "2ddd6c3a-8e9a-44c6-a305-52111ad302a2")
+                    .build();
             SignedJWT jwt = new SignedJWT(header.build(), claims);
             jwt.sign(ec ? new ECDSASigner((ECKey) key) : new RSASSASigner((RSAKey) key));
             return "Bearer " + jwt.serialize();
@@ -164,42 +185,65 @@ class CdsClientKeysTest {
         Path file = temp.resolve(name);
         Path part = temp.resolve(name + ".part");
         Files.writeString(part, publicSet(keys).toString(true));
-        Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                part,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return file;
     }
 
     @Test
-    void aSandboxStyleTokenWithAJkuNotOnTheAllowListIsVerifiedByTheRegisteredFileAndTheJkuIsNeverFetched() throws Exception {
+    void aSandboxStyleTokenWithAJkuNotOnTheAllowListIsVerifiedByTheRegisteredFileAndTheJkuIsNeverFetched()
+            throws Exception {
         // The sandbox signs ES384 and names its public JWKS in jku; this site registered that JWKS as a file.
         published.put("/sandbox/jwks.json", publicSet(ec1));
         Path file = writeJwks("sandbox-jwks.json", ec1);
         String iss = "https://sandbox.cds-hooks.org";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofSeconds(10), issuer(iss, null, file, null)));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                issuer(iss, null, file, null)));
 
-        assertThat(verifier.verify(token(iss, ec1, url("/sandbox/jwks.json")), List.of(AUD)).issuer()).isEqualTo(iss);
-        assertThat(verifier.verify(token(iss, ec1, null), List.of(AUD)).tenant()).isEqualTo("2ddd6c3a-8e9a-44c6-a305-52111ad302a2");
-        assertThat(hits.getOrDefault("/sandbox/jwks.json", new AtomicInteger()).get()).as("a jku not allow-listed is never fetched").isZero();
+        assertThat(verifier.verify(token(iss, ec1, url("/sandbox/jwks.json")), List.of(AUD))
+                        .issuer())
+                .isEqualTo(iss);
+        assertThat(verifier.verify(token(iss, ec1, null), List.of(AUD)).tenant())
+                .isEqualTo("2ddd6c3a-8e9a-44c6-a305-52111ad302a2");
+        assertThat(hits.getOrDefault("/sandbox/jwks.json", new AtomicInteger()).get())
+                .as("a jku not allow-listed is never fetched")
+                .isZero();
         // A key the registered file does not hold is refused, wherever the jku points.
         published.put("/attacker/jwks.json", publicSet(ec2));
-        assertThat(refusal(verifier, token(iss, ec2, url("/attacker/jwks.json")))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY);
-        assertThat(hits.getOrDefault("/attacker/jwks.json", new AtomicInteger()).get()).isZero();
+        assertThat(refusal(verifier, token(iss, ec2, url("/attacker/jwks.json"))))
+                .isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY);
+        assertThat(hits.getOrDefault("/attacker/jwks.json", new AtomicInteger()).get())
+                .isZero();
     }
 
     @Test
     void anAllowListedJkuIsFetchedAndAnIssuerMayHaveOnlyAllowedJkus() {
         published.put("/ehr/jku.json", publicSet(rsa1, ec1));
         String iss = "https://ehr.example.org/jku-only";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofSeconds(10), issuer(iss, null, null, null, url("/ehr/jku.json"))));
-        assertThat(hits.get("/ehr/jku.json").get()).as("allowed jku URLs are fetched at start-up").isEqualTo(1);
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                issuer(iss, null, null, null, url("/ehr/jku.json"))));
+        assertThat(hits.get("/ehr/jku.json").get())
+                .as("allowed jku URLs are fetched at start-up")
+                .isEqualTo(1);
 
         assertThat(refusal(verifier, token(iss, rsa1, url("/ehr/jku.json")))).isNull();
         assertThat(refusal(verifier, token(iss, ec1, url("/ehr/jku.json")))).isNull();
         // No registered keys: a token without jku, or with another jku, has no trusted key.
         assertThat(refusal(verifier, token(iss, rsa1, null))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY);
         published.put("/elsewhere/jwks.json", publicSet(rsa1));
-        assertThat(refusal(verifier, token(iss, rsa1, url("/elsewhere/jwks.json")))).isEqualTo(CdsJwtVerifier.Reason.JKU_NOT_ALLOWED);
+        assertThat(refusal(verifier, token(iss, rsa1, url("/elsewhere/jwks.json"))))
+                .isEqualTo(CdsJwtVerifier.Reason.JKU_NOT_ALLOWED);
         assertThat(hits.get("/elsewhere/jwks.json")).isNull();
     }
 
@@ -208,43 +252,60 @@ class CdsClientKeysTest {
         published.put("/epic/jwks.json", publicSet(rsa1));
         published.put("/epic/jku.json", publicSet(rsa2));
         String iss = "https://fhir.epic.example/interconnect";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofSeconds(10), issuer(iss, url("/epic/jwks.json"), null, null, url("/epic/jku.json"))));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                issuer(iss, url("/epic/jwks.json"), null, null, url("/epic/jku.json"))));
         assertThat(refusal(verifier, token(iss, rsa1, null))).isNull();
         assertThat(refusal(verifier, token(iss, rsa2, url("/epic/jku.json")))).isNull();
-        assertThat(refusal(verifier, token(iss, rsa1, url("/epic/jku.json")))).as("the jku set lacks it; the registered keys verify it").isNull();
+        assertThat(refusal(verifier, token(iss, rsa1, url("/epic/jku.json"))))
+                .as("the jku set lacks it; the registered keys verify it")
+                .isNull();
         RSAKey forger = new RSAKeyGenerator(2048).keyID(rsa1.getKeyID()).generate();
         assertThat(refusal(verifier, token(iss, forger, null))).isEqualTo(CdsJwtVerifier.Reason.BAD_SIGNATURE);
-        assertThat(refusal(verifier, token(iss, forger, url("/epic/jku.json")))).isEqualTo(CdsJwtVerifier.Reason.BAD_SIGNATURE);
+        assertThat(refusal(verifier, token(iss, forger, url("/epic/jku.json"))))
+                .isEqualTo(CdsJwtVerifier.Reason.BAD_SIGNATURE);
     }
 
     @Test
     void anInlineSetVerifiesEs384AndRs384Tokens() {
         String iss = "https://oracle-health.example/tenant-a";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofSeconds(10), issuer(iss, null, null, publicSet(ec1, rsa1).toString(true))));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                issuer(iss, null, null, publicSet(ec1, rsa1).toString(true))));
         assertThat(refusal(verifier, token(iss, ec1, null))).isNull();
         assertThat(refusal(verifier, token(iss, rsa1, null))).isNull();
         assertThat(refusal(verifier, token(iss, ec2, null))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY);
-        assertThat(refusal(verifier, token("https://someone.else", ec1, null))).isEqualTo(CdsJwtVerifier.Reason.UNTRUSTED_ISSUER);
+        assertThat(refusal(verifier, token("https://someone.else", ec1, null)))
+                .isEqualTo(CdsJwtVerifier.Reason.UNTRUSTED_ISSUER);
     }
 
     @Test
     void aRotatedJwksFileIsReadAgainAndARemovedKeyStopsVerifyingWithinTheCheckInterval() throws Exception {
         Path file = writeJwks("ehr-jwks.json", ec1);
         String iss = "https://ehr.example.org/file";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofMillis(500), issuer(iss, null, file, null)));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofMillis(500),
+                issuer(iss, null, file, null)));
         assertThat(refusal(verifier, token(iss, ec1, null))).isNull();
 
         // Rotation, step 1: the new key is added; a token with its kid is accepted without waiting.
         writeJwks("ehr-jwks.json", ec1, ec2);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec2, null))).isNull());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec2, null)))
+                .isNull());
         assertThat(refusal(verifier, token(iss, ec1, null))).isNull();
         // Step 2: the old key is removed and stops verifying.
         writeJwks("ehr-jwks.json", ec2);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(refusal(verifier, token(iss, ec1, null))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec1, null)))
+                .isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
         assertThat(refusal(verifier, token(iss, ec2, null))).isNull();
     }
 
@@ -254,13 +315,17 @@ class CdsClientKeysTest {
         cacheControl.put("/epic/jwks.json", "public, max-age=1");
         String iss = "https://fhir.epic.example/rotating";
         // Without a caching header the set would be held an hour: only max-age can make it expire in the test.
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofHours(1), Duration.ofMillis(100), Duration.ofHours(1),
-                Duration.ofSeconds(10), issuer(iss, url("/epic/jwks.json"), null, null)));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofHours(1),
+                Duration.ofMillis(100),
+                Duration.ofHours(1),
+                Duration.ofSeconds(10),
+                issuer(iss, url("/epic/jwks.json"), null, null)));
         assertThat(refusal(verifier, token(iss, rsa1, null))).isNull();
 
         published.put("/epic/jwks.json", publicSet(rsa2));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(refusal(verifier, token(iss, rsa1, null))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(refusal(verifier, token(iss, rsa1, null)))
+                .isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
         assertThat(refusal(verifier, token(iss, rsa2, null))).isNull();
     }
 
@@ -269,13 +334,17 @@ class CdsClientKeysTest {
         published.put("/oracle/jwks.json", publicSet(ec1, ec2));
         cacheControl.put("/oracle/jwks.json", "max-age=86400");
         String iss = "https://authorization.oracle.example/tenants/t1";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofHours(1), Duration.ofMillis(100), Duration.ofSeconds(1),
-                Duration.ofSeconds(10), issuer(iss, url("/oracle/jwks.json"), null, null)));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofHours(1),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10),
+                issuer(iss, url("/oracle/jwks.json"), null, null)));
         assertThat(refusal(verifier, token(iss, ec1, null))).isNull();
 
         published.put("/oracle/jwks.json", publicSet(ec2));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(refusal(verifier, token(iss, ec1, null))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec1, null)))
+                .isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
         assertThat(refusal(verifier, token(iss, ec2, null))).isNull();
     }
 
@@ -284,14 +353,21 @@ class CdsClientKeysTest {
         published.put("/sandbox/jku.json", publicSet(ec1));
         cacheControl.put("/sandbox/jku.json", "no-cache");
         String iss = "https://sandbox.cds-hooks.org/rotating";
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofHours(1), Duration.ofMillis(300), Duration.ofHours(1),
-                Duration.ofSeconds(10), issuer(iss, null, null, null, url("/sandbox/jku.json"))));
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofHours(1),
+                Duration.ofMillis(300),
+                Duration.ofHours(1),
+                Duration.ofSeconds(10),
+                issuer(iss, null, null, null, url("/sandbox/jku.json"))));
         assertThat(refusal(verifier, token(iss, ec1, url("/sandbox/jku.json")))).isNull();
         published.put("/sandbox/jku.json", publicSet(ec2));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(refusal(verifier, token(iss, ec2, url("/sandbox/jku.json")))).as("a new kid is fetched").isNull());
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(refusal(verifier, token(iss, ec1, url("/sandbox/jku.json")))).isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec2, url("/sandbox/jku.json"))))
+                        .as("a new kid is fetched")
+                        .isNull());
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(refusal(verifier, token(iss, ec1, url("/sandbox/jku.json"))))
+                        .isEqualTo(CdsJwtVerifier.Reason.UNKNOWN_KEY));
     }
 
     @Test
@@ -302,25 +378,37 @@ class CdsClientKeysTest {
         }
         String iss = example.path("payload").path("iss").asText();
         String aud = example.path("payload").path("aud").asText();
-        // The example's public set registered inline; its jku (fhir-ehr.example.com) is not allow-listed, so never fetched.
-        CdsJwtVerifier verifier = verifier(properties(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofMinutes(15),
-                Duration.ofSeconds(10), issuer(iss, null, null, example.path("publicJwks").toString())));
+        // The example's public set registered inline; its jku (fhir-ehr.example.com) is not allow-listed, so never
+        // fetched.
+        CdsJwtVerifier verifier = verifier(properties(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(15),
+                Duration.ofSeconds(10),
+                issuer(iss, null, null, example.path("publicJwks").toString())));
         try {
             verifier.verify("Bearer " + example.path("token").asText(), List.of(aud));
             throw new AssertionError("a token that expired in 2015 was accepted");
         } catch (CdsJwtVerifier.Refusal refused) {
-            assertThat(refused.reason()).as("the signature verifies; the example token is long expired")
+            assertThat(refused.reason())
+                    .as("the signature verifies; the example token is long expired")
                     .isEqualTo(CdsJwtVerifier.Reason.EXPIRED);
         }
         ECKey privateKey = ECKey.parse(example.path("privateJwk").toString());
         JWSHeader header = JWSHeader.parse(example.path("header").toString());
         Instant now = Instant.now();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(iss).audience(aud).issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(300))).jwtID(UUID.randomUUID().toString())
-                .claim("tenant", example.path("payload").path("tenant").asText()).build();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(iss)
+                .audience(aud)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(300)))
+                .jwtID(UUID.randomUUID().toString())
+                .claim("tenant", example.path("payload").path("tenant").asText())
+                .build();
         SignedJWT fresh = new SignedJWT(header, claims);
         fresh.sign(new ECDSASigner(privateKey));
-        assertThat(verifier.verify("Bearer " + fresh.serialize(), List.of(aud)).issuer()).isEqualTo(iss);
+        assertThat(verifier.verify("Bearer " + fresh.serialize(), List.of(aud)).issuer())
+                .isEqualTo(iss);
     }
 
     @Test
@@ -328,20 +416,35 @@ class CdsClientKeysTest {
         Path notJwks = temp.resolve("not-jwks.json");
         Files.writeString(notJwks, "{\"kty\": \"EC\"}");
         assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.a", null, null, null))))
-                .hasMessageContaining("iss https://ehr.a").hasMessageContaining("has no keys");
-        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.b", url("/x"), temp.resolve("x.json"), null))))
-                .hasMessageContaining("iss https://ehr.b").hasMessageContaining("more than one way");
-        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.c", null, temp.resolve("missing.json"), null))))
-                .hasMessageContaining("iss https://ehr.c").hasMessageContaining("cannot be read");
-        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.d", null, notJwks, null))))
-                .hasMessageContaining("iss https://ehr.d").hasMessageContaining("is not a JWK Set");
-        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.e", null, null, null, "ftp://ehr.e/jwks"))))
-                .hasMessageContaining("iss https://ehr.e").hasMessageContaining("allowed-jku");
-        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.f", url("/a"), null, null),
-                issuer("https://ehr.f", url("/b"), null, null)))).hasMessageContaining("iss https://ehr.f").hasMessageContaining("twice");
+                .hasMessageContaining("iss https://ehr.a")
+                .hasMessageContaining("has no keys");
+        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(
+                        List.of(issuer("https://ehr.b", url("/x"), temp.resolve("x.json"), null))))
+                .hasMessageContaining("iss https://ehr.b")
+                .hasMessageContaining("more than one way");
+        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(
+                        List.of(issuer("https://ehr.c", null, temp.resolve("missing.json"), null))))
+                .hasMessageContaining("iss https://ehr.c")
+                .hasMessageContaining("cannot be read");
+        assertThatThrownBy(
+                        () -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.d", null, notJwks, null))))
+                .hasMessageContaining("iss https://ehr.d")
+                .hasMessageContaining("is not a JWK Set");
+        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(
+                        List.of(issuer("https://ehr.e", null, null, null, "ftp://ehr.e/jwks"))))
+                .hasMessageContaining("iss https://ehr.e")
+                .hasMessageContaining("allowed-jku");
+        assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(
+                        issuer("https://ehr.f", url("/a"), null, null),
+                        issuer("https://ehr.f", url("/b"), null, null))))
+                .hasMessageContaining("iss https://ehr.f")
+                .hasMessageContaining("twice");
         assertThatThrownBy(() -> SecurityStartupCheck.checkIssuers(List.of(issuer(" ", url("/a"), null, null))))
-                .hasMessageContaining("issuers[0]").hasMessageContaining("has no iss");
-        assertThatCode(() -> SecurityStartupCheck.checkIssuers(List.of(issuer("https://ehr.g", null, null, null, url("/jku")))))
-                .as("only allowed jku URLs is a valid registration").doesNotThrowAnyException();
+                .hasMessageContaining("issuers[0]")
+                .hasMessageContaining("has no iss");
+        assertThatCode(() -> SecurityStartupCheck.checkIssuers(
+                        List.of(issuer("https://ehr.g", null, null, null, url("/jku")))))
+                .as("only allowed jku URLs is a valid registration")
+                .doesNotThrowAnyException();
     }
 }

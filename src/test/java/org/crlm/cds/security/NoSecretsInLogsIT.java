@@ -64,12 +64,17 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
         }
         assertThat(lines).as("something was logged while the suite ran").isNotEmpty();
         // The call log: one line per CDS call, refusals with their reason, scanned like every other line below.
-        List<String> callLines = lines.stream().filter(l -> l.startsWith("CDS call: ")).toList();
-        assertThat(callLines.size()).as("one call-log line per CDS call").isGreaterThanOrEqualTo(RuleTestCase.all().size() + 26 + 3);
+        List<String> callLines =
+                lines.stream().filter(l -> l.startsWith("CDS call: ")).toList();
+        assertThat(callLines.size())
+                .as("one call-log line per CDS call")
+                .isGreaterThanOrEqualTo(RuleTestCase.all().size() + 26 + 3);
         assertThat(callLines).anyMatch(l -> l.contains("status=401") && l.contains("reason=jwt BAD_SIGNATURE"));
         assertThat(callLines).anyMatch(l -> l.contains("status=200") && l.contains("rules=R"));
         assertThat(callLines).anyMatch(l -> l.contains("status=412") && l.contains("reason=incomplete at prefetch."));
-        assertThat(callLines).as("ids and codes only: no patient id").noneMatch(l -> l.contains("crlm-demo-") || l.contains("4711"));
+        assertThat(callLines)
+                .as("ids and codes only: no patient id")
+                .noneMatch(l -> l.contains("crlm-demo-") || l.contains("4711"));
         assertThat(secrets).hasSizeGreaterThan(100);
         assertThat(names).hasSizeGreaterThan(10);
         for (String line : lines) {
@@ -77,9 +82,14 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
                 assertThat(line).as("a token in the log").doesNotContain(secret);
             }
             for (String name : names) {
-                assertThat(line).as("a patient name in the log").doesNotContainPattern("\\b" + java.util.regex.Pattern.quote(name) + "\\b");
+                assertThat(line)
+                        .as("a patient name in the log")
+                        .doesNotContainPattern("\\b" + java.util.regex.Pattern.quote(name) + "\\b");
             }
-            assertThat(line).as("a resource body in the log").doesNotContain("\"resourceType\"").doesNotContain("\"valueString\"");
+            assertThat(line)
+                    .as("a resource body in the log")
+                    .doesNotContain("\"resourceType\"")
+                    .doesNotContain("\"valueString\"");
         }
     }
 
@@ -96,23 +106,38 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
         Map<String, Map<String, String>> templates = new LinkedHashMap<>();
         for (JsonNode service : cds.discovery().json().path("services")) {
             Map<String, String> t = new LinkedHashMap<>();
-            service.path("prefetch").fields().forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
+            service.path("prefetch")
+                    .fields()
+                    .forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
             templates.put(service.path("id").asText(), t);
         }
         for (RuleTestCase c : RuleTestCase.all()) {
             for (IBaseResource r : c.recordResources()) {
                 if (r instanceof Patient p) {
-                    p.getName().stream().map(HumanName::getFamily).filter(n -> n != null && n.length() >= 5).forEach(names::add);
+                    p.getName().stream()
+                            .map(HumanName::getFamily)
+                            .filter(n -> n != null && n.length() >= 5)
+                            .forEach(names::add);
                 }
             }
             List<IBaseResource> record = c.recordResources();
-            assertThat(cds.call(c.serviceId(), c.request(BundlePrefetch.full(templates.get(c.serviceId()), c.patientId(), record)))
-                    .status()).isEqualTo(200);
+            assertThat(cds.call(
+                                    c.serviceId(),
+                                    c.request(BundlePrefetch.full(templates.get(c.serviceId()), c.patientId(), record)))
+                            .status())
+                    .isEqualTo(200);
         }
         for (int n = 1; n <= 13; n++) {
             String patient = "crlm-demo-%02d".formatted(n);
-            Patient p = FhirClients.clinician(base()).read().resource(Patient.class).withId(patient).execute();
-            p.getName().stream().map(HumanName::getFamily).filter(f -> f != null && f.length() >= 5).forEach(names::add);
+            Patient p = FhirClients.clinician(base())
+                    .read()
+                    .resource(Patient.class)
+                    .withId(patient)
+                    .execute();
+            p.getName().stream()
+                    .map(HumanName::getFamily)
+                    .filter(f -> f != null && f.length() >= 5)
+                    .forEach(names::add);
             ObjectNode request = Http.JSON.createObjectNode();
             request.put("hook", "patient-view");
             request.put("hookInstance", java.util.UUID.randomUUID().toString());
@@ -121,23 +146,37 @@ class NoSecretsInLogsIT extends AppIntegrationTest {
             String accessToken = keys().fhirPatientToken(patient, "patient/*.read");
             secrets.add(accessToken);
             request.put("fhirServer", base() + "/fhir");
-            request.putObject("fhirAuthorization").put("access_token", accessToken).put("token_type", "Bearer")
-                    .put("expires_in", 300).put("scope", "patient/*.read").put("subject", "crlm-cds");
+            request.putObject("fhirAuthorization")
+                    .put("access_token", accessToken)
+                    .put("token_type", "Bearer")
+                    .put("expires_in", 300)
+                    .put("scope", "patient/*.read")
+                    .put("subject", "crlm-cds");
             assertThat(cds.call("crlm-ablation-patient-view", request).status()).isEqualTo(200);
         }
         ObjectNode unknownPatient = Http.JSON.createObjectNode();
         unknownPatient.put("hook", "patient-view");
         unknownPatient.put("hookInstance", java.util.UUID.randomUUID().toString());
         unknownPatient.putObject("context").put("userId", "Practitioner/x").put("patientId", "no-such-patient-4711");
-        assertThat(cds.call("crlm-ablation-patient-view", unknownPatient).status()).isEqualTo(412);
-        String forged = keys().signWith(keys().strangerKey, new com.nimbusds.jose.JWSHeader.Builder(
-                com.nimbusds.jose.JWSAlgorithm.RS384).keyID(keys().rsa.getKeyID()).build(),
-                org.crlm.cds.support.TestKeys.claims(base() + "/cds-services/crlm-ablation-patient-view",
-                        java.time.Instant.now(), java.time.Instant.now().plusSeconds(60)).build());
+        assertThat(cds.call("crlm-ablation-patient-view", unknownPatient).status())
+                .isEqualTo(412);
+        String forged = keys().signWith(
+                        keys().strangerKey,
+                        new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS384)
+                                .keyID(keys().rsa.getKeyID())
+                                .build(),
+                        org.crlm.cds.support.TestKeys.claims(
+                                        base() + "/cds-services/crlm-ablation-patient-view",
+                                        java.time.Instant.now(),
+                                        java.time.Instant.now().plusSeconds(60))
+                                .build());
         secrets.add(forged);
-        assertThat(Http.postJson(base() + "/cds-services/crlm-ablation-patient-view", "{}", forged).status()).isEqualTo(401);
+        assertThat(Http.postJson(base() + "/cds-services/crlm-ablation-patient-view", "{}", forged)
+                        .status())
+                .isEqualTo(401);
         String fhirToken = keys().fhirToken("user/*.read");
         secrets.add(fhirToken);
-        assertThat(Http.get(base() + "/fhir/Patient?_count=5", fhirToken).status()).isEqualTo(200);
+        assertThat(Http.get(base() + "/fhir/Patient?_count=5", fhirToken).status())
+                .isEqualTo(200);
     }
 }

@@ -22,7 +22,8 @@ class RealClientTokensIT extends AppIntegrationTest {
         return base() + "/cds-services/" + service;
     }
 
-    private static final String CALL = """
+    private static final String CALL =
+            """
             {"hook": "patient-view", "hookInstance": "%s",
              "context": {"userId": "Practitioner/example", "patientId": "crlm-demo-01"}}""";
 
@@ -32,30 +33,54 @@ class RealClientTokensIT extends AppIntegrationTest {
         String service = url("crlm-ablation-patient-view");
 
         Http.Response discovery = Http.get(base() + "/cds-services", keys().sandboxJwt(base() + "/cds-services"));
-        Http.Response hook = Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().sandboxJwt(service));
+        Http.Response hook =
+                Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().sandboxJwt(service));
 
         assertThat(discovery.status()).as(discovery.body()).isEqualTo(200);
         assertThat(hook.status()).as(hook.body()).isEqualTo(200);
-        assertThat(keys().sandboxJkuFetches.get()).as("the jku is not allow-listed: never fetched").isEqualTo(fetchesBefore);
+        assertThat(keys().sandboxJkuFetches.get())
+                .as("the jku is not allow-listed: never fetched")
+                .isEqualTo(fetchesBefore);
     }
 
     @Test
     void epicStyleRs384AndEs384TokensWithoutJkuAreAcceptedOnTheJwksUrl() {
         String service = url("crlm-ablation-patient-view");
         Instant now = Instant.now();
-        assertThat(Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().cdsJwt(JWSAlgorithm.RS384,
-                keys().rsa.getKeyID(), TestKeys.claims(service, now, now.plusSeconds(900)), null)).status()).isEqualTo(200);
-        assertThat(Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().cdsJwt(JWSAlgorithm.ES384,
-                keys().ec.getKeyID(), TestKeys.claims(service, now, now.plusSeconds(300)), null)).status()).isEqualTo(200);
+        assertThat(Http.postJson(
+                                service,
+                                CALL.formatted(java.util.UUID.randomUUID()),
+                                keys().cdsJwt(
+                                                JWSAlgorithm.RS384,
+                                                keys().rsa.getKeyID(),
+                                                TestKeys.claims(service, now, now.plusSeconds(900)),
+                                                null))
+                        .status())
+                .isEqualTo(200);
+        assertThat(Http.postJson(
+                                service,
+                                CALL.formatted(java.util.UUID.randomUUID()),
+                                keys().cdsJwt(
+                                                JWSAlgorithm.ES384,
+                                                keys().ec.getKeyID(),
+                                                TestKeys.claims(service, now, now.plusSeconds(300)),
+                                                null))
+                        .status())
+                .isEqualTo(200);
     }
 
     @Test
     void aRegisteredKeyStillVerifiesWhenTheTokenNamesAJkuThatIsNotAllowListed() {
         String service = url("crlm-ablation-patient-view");
         Instant now = Instant.now();
-        Http.Response response = Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().cdsJwt(JWSAlgorithm.RS384,
-                keys().rsa.getKeyID(), TestKeys.claims(service, now, now.plusSeconds(300)),
-                URI.create("https://ehr.unknown.example/jwks.json")));
+        Http.Response response = Http.postJson(
+                service,
+                CALL.formatted(java.util.UUID.randomUUID()),
+                keys().cdsJwt(
+                                JWSAlgorithm.RS384,
+                                keys().rsa.getKeyID(),
+                                TestKeys.claims(service, now, now.plusSeconds(300)),
+                                URI.create("https://ehr.unknown.example/jwks.json")));
         assertThat(response.status()).as(response.body()).isEqualTo(200);
     }
 
@@ -64,8 +89,14 @@ class RealClientTokensIT extends AppIntegrationTest {
         String service = url("crlm-ablation-patient-view");
         Instant now = Instant.now();
         // Signed by the key an allow-listed jku publishes, but naming a jku that is not allow-listed.
-        Http.Response response = Http.postJson(service, CALL.formatted(java.util.UUID.randomUUID()), keys().cdsJwt(JWSAlgorithm.RS384,
-                "ehr-jku-1", TestKeys.claims(service, now, now.plusSeconds(300)), URI.create(keys().jwksBase() + "/other/jwks.json")));
+        Http.Response response = Http.postJson(
+                service,
+                CALL.formatted(java.util.UUID.randomUUID()),
+                keys().cdsJwt(
+                                JWSAlgorithm.RS384,
+                                "ehr-jku-1",
+                                TestKeys.claims(service, now, now.plusSeconds(300)),
+                                URI.create(keys().jwksBase() + "/other/jwks.json")));
         assertThat(response.status()).isEqualTo(401);
         assertThat(response.json().path("resourceType").asText()).isEqualTo("OperationOutcome");
     }

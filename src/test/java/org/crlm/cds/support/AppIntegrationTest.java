@@ -18,23 +18,28 @@ import org.springframework.test.context.DynamicPropertySource;
 @org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability(tracing = false)
 public abstract class AppIntegrationTest {
 
-    public static final Path DATA_DIR = Path.of("target", "test-data", "main-" + ProcessHandle.current().pid()).toAbsolutePath();
+    public static final Path DATA_DIR = Path.of(
+                    "target", "test-data", "main-" + ProcessHandle.current().pid())
+            .toAbsolutePath();
     /** A copy of cql/ (libraries and scenarios) that the dev-mode watcher of this context watches (tests edit it, never the real one). */
-    public static final Path CQL_DIR = copyOfCql(DATA_DIR.resolveSibling("cql-" + ProcessHandle.current().pid()));
+    public static final Path CQL_DIR =
+            copyOfCql(DATA_DIR.resolveSibling("cql-" + ProcessHandle.current().pid()));
 
     private static Path copyOfCql(Path target) {
         try {
             java.nio.file.Files.createDirectories(target);
             try (var files = java.nio.file.Files.list(Path.of("cql"))) {
                 for (Path f : files.filter(f -> f.toString().endsWith(".cql")).toList()) {
-                    java.nio.file.Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    java.nio.file.Files.copy(
+                            f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             }
             // The scenario store the publish gate runs (crlm.knowledge.cql-dir/tests).
             Path tests = java.nio.file.Files.createDirectories(target.resolve("tests"));
             try (var files = java.nio.file.Files.list(Path.of("cql", "tests"))) {
                 for (Path f : files.toList()) {
-                    java.nio.file.Files.copy(f, tests.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    java.nio.file.Files.copy(
+                            f, tests.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             }
             return target;
@@ -53,12 +58,15 @@ public abstract class AppIntegrationTest {
         registry.add("crlm.authoring.poll-interval", () -> "300ms");
         registry.add("crlm.security.cds-client.issuers[0].iss", () -> TestKeys.CDS_ISSUER);
         registry.add("crlm.security.cds-client.issuers[0].jwks-url", () -> keys.jwksBase() + "/ehr/jwks.json");
-        registry.add("crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");
-        registry.add("crlm.security.cds-client.issuers[0].allowed-jku[1]", () -> keys.jwksBase() + "/redirect/jwks.json");
+        registry.add(
+                "crlm.security.cds-client.issuers[0].allowed-jku[0]", () -> keys.jwksBase() + "/ehr/jku-jwks.json");
+        registry.add(
+                "crlm.security.cds-client.issuers[0].allowed-jku[1]", () -> keys.jwksBase() + "/redirect/jwks.json");
         // A sandbox-style client: keys registered as a file, tokens naming a jku that is not allow-listed.
         registry.add("crlm.security.cds-client.issuers[1].iss", () -> TestKeys.SANDBOX_ISSUER);
         registry.add("crlm.security.cds-client.issuers[1].jwks-file", keys.sandboxJwksFile::toString);
-        registry.add("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
+        registry.add(
+                "spring.security.oauth2.resourceserver.jwt.jwk-set-uri", () -> keys.jwksBase() + "/auth/jwks.json");
         registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", () -> TestKeys.FHIR_ISSUER);
         registry.add("spring.security.oauth2.resourceserver.jwt.audiences[0]", () -> TestKeys.FHIR_AUDIENCE);
         registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");

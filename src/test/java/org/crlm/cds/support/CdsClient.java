@@ -39,7 +39,8 @@ public class CdsClient {
     public static String patientViewRequest(String patientId) {
         return """
                 {"hook": "patient-view", "hookInstance": "%s",
-                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "%s"}}""".formatted(UUID.randomUUID(), patientId);
+                 "context": {"userId": "Practitioner/test-surgeon", "patientId": "%s"}}"""
+                .formatted(UUID.randomUUID(), patientId);
     }
 
     /** Calls patient-view for a patient with no prefetch (the service reads its own store). */
@@ -52,7 +53,9 @@ public class CdsClient {
         Map<String, Map<String, String>> templates = new LinkedHashMap<>();
         for (JsonNode service : discovery().json().path("services")) {
             Map<String, String> t = new LinkedHashMap<>();
-            service.path("prefetch").fields().forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
+            service.path("prefetch")
+                    .fields()
+                    .forEachRemaining(e -> t.put(e.getKey(), e.getValue().asText()));
             templates.put(service.path("id").asText(), t);
         }
         return templates;

@@ -16,15 +16,25 @@ import java.util.regex.Pattern;
 public final class CdsHooksShape {
 
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-    private static final Set<String> CARD_FIELDS = Set.of("uuid", "summary", "detail", "indicator", "source", "suggestions",
-            "selectionBehavior", "overrideReasons", "links", "extension");
+    private static final Set<String> CARD_FIELDS = Set.of(
+            "uuid",
+            "summary",
+            "detail",
+            "indicator",
+            "source",
+            "suggestions",
+            "selectionBehavior",
+            "overrideReasons",
+            "links",
+            "extension");
 
-    private CdsHooksShape() {
-    }
+    private CdsHooksShape() {}
 
     public static void assertServiceResponse(JsonNode body) {
         assertThat(body.isObject()).as("response is an object").isTrue();
-        assertThat(body.has("cards") && body.get("cards").isArray()).as("response has a cards array").isTrue();
+        assertThat(body.has("cards") && body.get("cards").isArray())
+                .as("response has a cards array")
+                .isTrue();
         body.fieldNames().forEachRemaining(f -> assertThat(f).isIn("cards", "systemActions", "extension"));
         for (JsonNode card : body.get("cards")) {
             assertCard(card);
@@ -56,7 +66,9 @@ public final class CdsHooksShape {
             }
         }
         if (card.has("suggestions")) {
-            assertThat(card.path("selectionBehavior").asText()).as("selectionBehavior with suggestions").isIn("at-most-one", "any");
+            assertThat(card.path("selectionBehavior").asText())
+                    .as("selectionBehavior with suggestions")
+                    .isIn("at-most-one", "any");
             int recommended = 0;
             for (JsonNode s : card.get("suggestions")) {
                 assertThat(s.path("label").asText()).isNotBlank();
@@ -68,7 +80,8 @@ public final class CdsHooksShape {
                     assertThat(action.path("type").asText()).isIn("create", "update", "delete");
                     assertThat(action.path("description").asText()).isNotBlank();
                     if (!"delete".equals(action.path("type").asText())) {
-                        assertThat(action.path("resource").path("resourceType").asText()).isNotBlank();
+                        assertThat(action.path("resource").path("resourceType").asText())
+                                .isNotBlank();
                     }
                 }
             }
@@ -122,7 +135,9 @@ public final class CdsHooksShape {
 
     public static Set<String> ruleIds(JsonNode body) {
         Set<String> ids = new java.util.TreeSet<>();
-        body.path("cards").forEach(c -> ids.add(c.path("source").path("topic").path("code").asText()));
+        body.path("cards")
+                .forEach(
+                        c -> ids.add(c.path("source").path("topic").path("code").asText()));
         return ids;
     }
 }

@@ -24,7 +24,9 @@ public final class EvidenceFigures {
     private static final Set<String> ALLOWED = load();
     private static final List<Pairing> PAIRINGS = loadPairings();
     /** A quoted result: a hazard ratio, a p-value or a percentage (not the 95% of a confidence interval). */
-    private static final Pattern RESULT = Pattern.compile("HR \\d+(?:\\.\\d+)?|p [=<] \\d+(?:\\.\\d+)?|(?<![\\w.])\\d+(?:\\.\\d+)?%(?! CI)");
+    private static final Pattern RESULT =
+            Pattern.compile("HR \\d+(?:\\.\\d+)?|p [=<] \\d+(?:\\.\\d+)?|(?<![\\w.])\\d+(?:\\.\\d+)?%(?! CI)");
+
     private static final Map<String, Pattern> ENDPOINT_WORDS = Map.of(
             "DFS", Pattern.compile("disease-free survival"),
             "LTPFS", Pattern.compile("local tumour progression-free survival"),
@@ -32,16 +34,16 @@ public final class EvidenceFigures {
             "liver-only recurrence", Pattern.compile("liver-only recurrence"));
 
     /** One line "figure | endpoint | study" of the figures file. */
-    public record Pairing(String figure, String endpoint, String study) {
-    }
+    public record Pairing(String figure, String endpoint, String study) {}
 
-    private EvidenceFigures() {
-    }
+    private EvidenceFigures() {}
 
     private static Set<String> load() {
         try (InputStream in = EvidenceFigures.class.getResourceAsStream("/evidence-figures.txt")) {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return text.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.contains("|"))
+            return text.lines()
+                    .map(String::trim)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.contains("|"))
                     .collect(Collectors.toCollection(TreeSet::new));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -51,10 +53,14 @@ public final class EvidenceFigures {
     private static List<Pairing> loadPairings() {
         try (InputStream in = EvidenceFigures.class.getResourceAsStream("/evidence-figures.txt")) {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return text.lines().map(String::trim).filter(l -> !l.startsWith("#") && l.contains("|")).map(l -> {
-                String[] parts = l.split("\\|");
-                return new Pairing(parts[0].trim(), parts[1].trim(), parts[2].trim());
-            }).toList();
+            return text.lines()
+                    .map(String::trim)
+                    .filter(l -> !l.startsWith("#") && l.contains("|"))
+                    .map(l -> {
+                        String[] parts = l.split("\\|");
+                        return new Pairing(parts[0].trim(), parts[1].trim(), parts[2].trim());
+                    })
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -71,12 +77,18 @@ public final class EvidenceFigures {
             Matcher m = RESULT.matcher(sentence);
             while (m.find()) {
                 String figure = m.group();
-                List<Pairing> candidates = PAIRINGS.stream().filter(p -> p.figure().equals(figure)).toList();
+                List<Pairing> candidates =
+                        PAIRINGS.stream().filter(p -> p.figure().equals(figure)).toList();
                 if (candidates.isEmpty()) {
                     problems.add(figure + ": no endpoint/study pairing on the evidence page");
-                } else if (candidates.stream().noneMatch(p -> p.study().equals(study)
-                        && ENDPOINT_WORDS.get(p.endpoint()).matcher(sentence).find())) {
-                    problems.add(figure + " in \"" + sentence + "\" (" + study + "): the page pairs it with " + candidates);
+                } else if (candidates.stream()
+                        .noneMatch(p -> p.study().equals(study)
+                                && ENDPOINT_WORDS
+                                        .get(p.endpoint())
+                                        .matcher(sentence)
+                                        .find())) {
+                    problems.add(
+                            figure + " in \"" + sentence + "\" (" + study + "): the page pairs it with " + candidates);
                 }
             }
         }
@@ -102,8 +114,10 @@ public final class EvidenceFigures {
     public static List<String> notOnEvidencePage(String text) {
         List<String> unknown = new ArrayList<>();
         for (String n : numbers(text)) {
-            if (!ALLOWED.contains(n) && ALLOWED.stream().noneMatch(a -> new BigDecimal(a).compareTo(new BigDecimal(n)) == 0
-                    && a.length() == n.length())) {
+            if (!ALLOWED.contains(n)
+                    && ALLOWED.stream()
+                            .noneMatch(a ->
+                                    new BigDecimal(a).compareTo(new BigDecimal(n)) == 0 && a.length() == n.length())) {
                 unknown.add(n);
             }
         }

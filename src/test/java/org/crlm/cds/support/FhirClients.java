@@ -8,8 +8,7 @@ import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 /** HAPI's FHIR client against the running app, authenticated with a token for the given scopes. */
 public final class FhirClients {
 
-    private FhirClients() {
-    }
+    private FhirClients() {}
 
     public static IGenericClient client(String fhirBase, String token) {
         FhirContext ctx = FhirContext.forR4Cached();

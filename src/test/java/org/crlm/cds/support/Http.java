@@ -15,10 +15,10 @@ import java.util.Map;
 public final class Http {
 
     public static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    private Http() {
-    }
+    private Http() {}
 
     /** A response with its body parsed when it is JSON. */
     public record Response(int status, String body, Map<String, java.util.List<String>> headers) {
@@ -31,18 +31,23 @@ public final class Http {
         }
 
         public String header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey() != null && e.getKey().equalsIgnoreCase(name))
-                    .map(e -> e.getValue().get(0)).findFirst().orElse(null);
+            return headers.entrySet().stream()
+                    .filter(e -> e.getKey() != null && e.getKey().equalsIgnoreCase(name))
+                    .map(e -> e.getValue().get(0))
+                    .findFirst()
+                    .orElse(null);
         }
     }
 
     public static Response send(String method, String url, String body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
         headers.forEach(request::header);
-        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        request.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         try {
             HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new Response(response.statusCode(), response.body(), response.headers().map());
+            return new Response(
+                    response.statusCode(), response.body(), response.headers().map());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -52,13 +57,15 @@ public final class Http {
     }
 
     /** A request whose body is bytes (compressed, streamed without a length ...). */
-    public static Response sendBody(String method, String url, HttpRequest.BodyPublisher body, Map<String, String> headers) {
+    public static Response sendBody(
+            String method, String url, HttpRequest.BodyPublisher body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
         headers.forEach(request::header);
         request.method(method, body);
         try {
             HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new Response(response.statusCode(), response.body(), response.headers().map());
+            return new Response(
+                    response.statusCode(), response.body(), response.headers().map());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -68,9 +75,13 @@ public final class Http {
     }
 
     public static Response postJson(String url, String body, String bearer) {
-        return send("POST", url, body, bearer == null
-                ? Map.of("Content-Type", "application/json")
-                : Map.of("Content-Type", "application/json", "Authorization", "Bearer " + bearer));
+        return send(
+                "POST",
+                url,
+                body,
+                bearer == null
+                        ? Map.of("Content-Type", "application/json")
+                        : Map.of("Content-Type", "application/json", "Authorization", "Bearer " + bearer));
     }
 
     public static Response get(String url, String bearer) {

@@ -19,11 +19,14 @@ public final class PostgresTestDatabase implements AutoCloseable {
     public final String name = "crlm_it_" + Long.toHexString(System.nanoTime());
 
     public PostgresTestDatabase() {
-        try (Connection c = DriverManager.getConnection(adminUrl(), user, password); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(adminUrl(), user, password);
+                Statement s = c.createStatement()) {
             s.execute("create database " + name);
         } catch (SQLException e) {
-            throw new IllegalStateException("PostgreSQL is needed for this test at " + host + ":" + port
-                    + " (user " + user + " with CREATEDB). Run .ci/run, which installs and starts it: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "PostgreSQL is needed for this test at " + host + ":" + port + " (user " + user
+                            + " with CREATEDB). Run .ci/run, which installs and starts it: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -42,7 +45,8 @@ public final class PostgresTestDatabase implements AutoCloseable {
 
     @Override
     public void close() {
-        try (Connection c = DriverManager.getConnection(adminUrl(), user, password); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(adminUrl(), user, password);
+                Statement s = c.createStatement()) {
             s.execute("drop database if exists " + name + " with (force)");
         } catch (SQLException e) {
             // leave it; the name is unique

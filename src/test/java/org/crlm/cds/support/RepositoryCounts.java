@@ -8,8 +8,7 @@ import org.crlm.cds.rules.KnowledgeResources;
 /** How many knowledge resources the repository holds, so no test breaks when an informatician adds one. */
 public final class RepositoryCounts {
 
-    private RepositoryCounts() {
-    }
+    private RepositoryCounts() {}
 
     private static KnowledgeResources knowledge() {
         return new RepositoryFiles(FhirContext.forR4Cached())
@@ -21,6 +20,8 @@ public final class RepositoryCounts {
     }
 
     public static int ofType(String type) {
-        return (int) knowledge().all().stream().filter(r -> r.fhirType().equals(type)).count();
+        return (int) knowledge().all().stream()
+                .filter(r -> r.fhirType().equals(type))
+                .count();
     }
 }

@@ -15,8 +15,7 @@ public final class RepositoryRules {
 
     private static RuleSet rules;
 
-    private RepositoryRules() {
-    }
+    private RepositoryRules() {}
 
     public static synchronized RuleSet get() {
         if (rules == null) {

@@ -23,12 +23,10 @@ public final class ScenarioChanges {
     private static final Pattern CHANGE = Pattern.compile(
             "(?s)^scenario (\\S+): \".*\" would change its cards from (.*?) to (.*?) but expects (.*?); publish.*");
 
-    private ScenarioChanges() {
-    }
+    private ScenarioChanges() {}
 
     /** A scenario's rules before and after the refused candidate. */
-    public record Change(Set<String> before, Set<String> after) {
-    }
+    public record Change(Set<String> before, Set<String> after) {}
 
     public static Map<String, Change> of(OperationOutcome outcome) {
         Map<String, Change> changes = new LinkedHashMap<>();

@@ -50,9 +50,12 @@ public final class TestKeys {
     public final RSAKey strangerKey;
     /** A CDS Hooks Sandbox-style client: ES384, its public JWKS registered here as a file, its tokens naming a jku. */
     public final ECKey sandboxKey;
+
     public final java.nio.file.Path sandboxJwksFile;
     /** How often the sandbox's published JWKS was fetched (it must never be: its jku is not allow-listed). */
-    public final java.util.concurrent.atomic.AtomicInteger sandboxJkuFetches = new java.util.concurrent.atomic.AtomicInteger();
+    public final java.util.concurrent.atomic.AtomicInteger sandboxJkuFetches =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     private final HttpServer jwksServer;
     public final int jwksPort;
     public final int appPort;
@@ -64,8 +67,12 @@ public final class TestKeys {
             jkuKey = new RSAKeyGenerator(2048).keyID("ehr-jku-1").generate();
             fhirApiKey = new RSAKeyGenerator(2048).keyID("fhir-api-1").generate();
             strangerKey = new RSAKeyGenerator(2048).keyID("ehr-rsa-1").generate();
-            sandboxKey = new ECKeyGenerator(Curve.P_384).keyID("sandbox-es384-1").generate();
-            sandboxJwksFile = java.nio.file.Path.of("target", "test-data", "sandbox-jwks-" + ProcessHandle.current().pid() + ".json")
+            sandboxKey =
+                    new ECKeyGenerator(Curve.P_384).keyID("sandbox-es384-1").generate();
+            sandboxJwksFile = java.nio.file.Path.of(
+                            "target",
+                            "test-data",
+                            "sandbox-jwks-" + ProcessHandle.current().pid() + ".json")
                     .toAbsolutePath();
             java.nio.file.Files.createDirectories(sandboxJwksFile.getParent());
             java.nio.file.Files.writeString(sandboxJwksFile, new JWKSet(sandboxKey.toPublicJWK()).toString(true));
@@ -74,7 +81,8 @@ public final class TestKeys {
             publish("/ehr/jku-jwks.json", new JWKSet(List.of(jkuKey.toPublicJWK())));
             publish("/other/jwks.json", new JWKSet(List.of(strangerKey.toPublicJWK())));
             publish("/auth/jwks.json", new JWKSet(List.of(fhirApiKey.toPublicJWK())));
-            byte[] sandboxSet = new JWKSet(sandboxKey.toPublicJWK()).toString(true).getBytes(StandardCharsets.UTF_8);
+            byte[] sandboxSet =
+                    new JWKSet(sandboxKey.toPublicJWK()).toString(true).getBytes(StandardCharsets.UTF_8);
             jwksServer.createContext("/sandbox/.well-known/jwks.json", exchange -> {
                 sandboxJkuFetches.incrementAndGet();
                 exchange.sendResponseHeaders(200, sandboxSet.length);
@@ -105,12 +113,15 @@ public final class TestKeys {
     }
 
     /** How often each JWKS was downloaded (to show that unknown kids do not trigger a download each). */
-    public final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> downloads = new java.util.concurrent.ConcurrentHashMap<>();
+    public final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> downloads =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private void publish(String path, JWKSet set) {
         byte[] body = set.toString(true).getBytes(StandardCharsets.UTF_8);
         jwksServer.createContext(path, exchange -> {
-            downloads.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            downloads
+                    .computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicInteger())
+                    .incrementAndGet();
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
@@ -136,22 +147,32 @@ public final class TestKeys {
 
     /** A valid CDS client JWT for the URL called. */
     public String cdsJwt(String audience) {
-        return cdsJwt(JWSAlgorithm.RS384, rsa.getKeyID(), claims(audience, Instant.now(), Instant.now().plusSeconds(300)), null);
+        return cdsJwt(
+                JWSAlgorithm.RS384,
+                rsa.getKeyID(),
+                claims(audience, Instant.now(), Instant.now().plusSeconds(300)),
+                null);
     }
 
     public static JWTClaimsSet.Builder claims(String audience, Instant iat, Instant exp) {
-        return new JWTClaimsSet.Builder().issuer(CDS_ISSUER).audience(audience).issueTime(Date.from(iat))
-                .expirationTime(Date.from(exp)).jwtID(UUID.randomUUID().toString());
+        return new JWTClaimsSet.Builder()
+                .issuer(CDS_ISSUER)
+                .audience(audience)
+                .issueTime(Date.from(iat))
+                .expirationTime(Date.from(exp))
+                .jwtID(UUID.randomUUID().toString());
     }
 
     public String cdsJwt(JWSAlgorithm alg, String kid, JWTClaimsSet.Builder claims, java.net.URI jku) {
         try {
-            JWSHeader.Builder header = new JWSHeader.Builder(alg).type(JOSEObjectType.JWT).keyID(kid);
+            JWSHeader.Builder header =
+                    new JWSHeader.Builder(alg).type(JOSEObjectType.JWT).keyID(kid);
             if (jku != null) {
                 header.jwkURL(jku);
             }
-            JWSSigner signer = alg.getName().startsWith("ES") ? new ECDSASigner(ec) : new RSASSASigner(
-                    "ehr-jku-1".equals(kid) ? jkuKey : rsa);
+            JWSSigner signer = alg.getName().startsWith("ES")
+                    ? new ECDSASigner(ec)
+                    : new RSASSASigner("ehr-jku-1".equals(kid) ? jkuKey : rsa);
             SignedJWT jwt = new SignedJWT(header.build(), claims.build());
             jwt.sign(signer);
             return jwt.serialize();
@@ -163,10 +184,18 @@ public final class TestKeys {
     /** A token as the CDS Hooks Sandbox sends it: ES384, kid, and its JWKS address in jku. */
     public String sandboxJwt(String audience) {
         try {
-            JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES384).type(JOSEObjectType.JWT).keyID(sandboxKey.getKeyID())
-                    .jwkURL(java.net.URI.create(jwksBase() + "/sandbox/.well-known/jwks.json")).build();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(SANDBOX_ISSUER).audience(audience).issueTime(new Date())
-                    .expirationTime(Date.from(Instant.now().plusSeconds(300))).jwtID(UUID.randomUUID().toString()).build();
+            JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES384)
+                    .type(JOSEObjectType.JWT)
+                    .keyID(sandboxKey.getKeyID())
+                    .jwkURL(java.net.URI.create(jwksBase() + "/sandbox/.well-known/jwks.json"))
+                    .build();
+            JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                    .issuer(SANDBOX_ISSUER)
+                    .audience(audience)
+                    .issueTime(new Date())
+                    .expirationTime(Date.from(Instant.now().plusSeconds(300)))
+                    .jwtID(UUID.randomUUID().toString())
+                    .build();
             SignedJWT jwt = new SignedJWT(header, claims);
             jwt.sign(new ECDSASigner(sandboxKey));
             return jwt.serialize();
@@ -197,10 +226,20 @@ public final class TestKeys {
 
     /** A FHIR API token with these scopes whose claims a test edits (to drop aud, exp, change iss...). */
     public String fhirToken(java.util.function.UnaryOperator<JWTClaimsSet.Builder> edit, String... scopes) {
-        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().issuer(FHIR_ISSUER).subject("test-user")
-                .audience(FHIR_AUDIENCE).claim("scope", String.join(" ", scopes)).issueTime(new Date())
-                .expirationTime(Date.from(Instant.now().plusSeconds(600))).jwtID(UUID.randomUUID().toString());
-        return signWith(fhirApiKey, new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(fhirApiKey.getKeyID()).type(JOSEObjectType.JWT).build(),
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+                .issuer(FHIR_ISSUER)
+                .subject("test-user")
+                .audience(FHIR_AUDIENCE)
+                .claim("scope", String.join(" ", scopes))
+                .issueTime(new Date())
+                .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+                .jwtID(UUID.randomUUID().toString());
+        return signWith(
+                fhirApiKey,
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .keyID(fhirApiKey.getKeyID())
+                        .type(JOSEObjectType.JWT)
+                        .build(),
                 edit.apply(claims).build());
     }
 }
