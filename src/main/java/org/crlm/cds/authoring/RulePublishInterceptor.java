@@ -280,6 +280,18 @@ public class RulePublishInterceptor {
     }
 
     /** Card links come from documentation URLs: only https (never javascript:, data: or plain http). */
+    /**
+     * An https address, or a path to one of the project's own documents (no scheme, not
+     * host-relative: "src/docs/evidence.md"), which no browser can turn into script or another site.
+     */
+    static boolean isHttpsOrProjectDocument(String url) {
+        String lower = url.trim().toLowerCase(java.util.Locale.ROOT);
+        if (lower.startsWith("https://")) {
+            return true;
+        }
+        return !lower.isEmpty() && !lower.contains(":") && !lower.startsWith("/") && !lower.startsWith("\\");
+    }
+
     private void requireHttpsDocumentation(org.hl7.fhir.r4.model.PlanDefinition plan) {
         List<org.hl7.fhir.r4.model.RelatedArtifact> artifacts = new java.util.ArrayList<>(plan.getRelatedArtifact());
         java.util.ArrayDeque<org.hl7.fhir.r4.model.PlanDefinition.PlanDefinitionActionComponent> actions =
@@ -294,7 +306,7 @@ public class RulePublishInterceptor {
                 artifact.getUrl(),
                 artifact.hasDocument() ? artifact.getDocument().getUrl() : null
             }) {
-                if (url != null && !url.toLowerCase(java.util.Locale.ROOT).startsWith("https://")) {
+                if (url != null && !isHttpsOrProjectDocument(url)) {
                     OperationOutcome outcome = new OperationOutcome();
                     outcome.addIssue()
                             .setSeverity(OperationOutcome.IssueSeverity.ERROR)

@@ -65,8 +65,10 @@ class SearchFreshnessIT extends AppIntegrationTest {
 
         Http.Response before = cds.call("crlm-ablation-patient-view", viaFhirServer(patient.getIdPart()));
         assertThat(before.status()).as(before.body()).isEqualTo(200);
+        // The advice cards; the GAPS card (what could not be assessed) is checked by the scenarios.
         assertThat(CdsHooksShape.ruleIds(before.json()))
                 .as("ablation planned, KRAS unknown")
+                .filteredOn(rule -> !rule.equals("GAPS"))
                 .containsExactly("R7");
 
         fhir.create().resource(kras(patient, "KRAS p.Gly12Asp detected")).execute();
@@ -74,6 +76,7 @@ class SearchFreshnessIT extends AppIntegrationTest {
         assertThat(after.status()).as(after.body()).isEqualTo(200);
         assertThat(CdsHooksShape.ruleIds(after.json()))
                 .as("the KRAS result written a moment ago")
+                .filteredOn(rule -> !rule.equals("GAPS"))
                 .containsExactly("R1");
     }
 

@@ -47,7 +47,12 @@ class DurableAuditIT {
                     "--crlm.knowledge.load-demo-data=true",
                     "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
                     "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
-                    "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json");
+                    "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
+                    "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
+                    "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
+                    // The EHR writes into this server (the demo patients): its store is the record.
+                    "--crlm.cds.local-store-is-patient-record=true",
+                    "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port);
             List<String> instances = new ArrayList<>();
             List<String> cardUuids = new ArrayList<>();
             ServerProcess server = new ServerProcess(jar, port, work, List.of("-Xmx768m"), app);

@@ -161,7 +161,10 @@ class PostgresClusterIT {
                         .getData(),
                 StandardCharsets.UTF_8);
         try {
-            assertThat(cards(portB, "crlm-demo-10")).containsExactlyInAnyOrder("R1", "R2");
+            // The advice cards (GAPS, what could not be assessed, does not depend on the count).
+            assertThat(cards(portB, "crlm-demo-10"))
+                    .filteredOn(rule -> !rule.equals("GAPS"))
+                    .containsExactlyInAnyOrder("R1", "R2");
             // R2 from three planned lesions: a threshold no card text states in figures.
             String changed = original.replaceFirst(
                             "library CRLMAblationRules version '1.0.0'", "library CRLMAblationRules version '1.1.0'")
@@ -174,7 +177,9 @@ class PostgresClusterIT {
                     .atMost(Duration.ofSeconds(10))
                     .pollInterval(Duration.ofMillis(200))
                     .until(() -> !cards(portB, "crlm-demo-10").contains("R2"));
-            assertThat(cards(portB, "crlm-demo-10")).containsExactly("R1");
+            assertThat(cards(portB, "crlm-demo-10"))
+                    .filteredOn(rule -> !rule.equals("GAPS"))
+                    .containsExactly("R1");
             // A figure for the operators' notes, not a timing assertion beyond the 10 s above.
             System.out.printf(
                     "Library published on node A was used by node B after %d ms%n",
