@@ -519,7 +519,9 @@ class PublishGateIT extends AppIntegrationTest {
 
         assertThat(Http.get(base() + "/actuator/health/readiness", null).status())
                 .isEqualTo(200);
-        assertThat(Http.get(base() + "/actuator/prometheus", null).body()).contains("cds_rules_evaluable 1.0");
+        assertThat(Http.get(base() + "/actuator/prometheus", keys().fhirToken(TestKeys.METRICS_SCOPE))
+                        .body())
+                .contains("cds_rules_evaluable 1.0");
     }
 
     // ---- helpers ----

@@ -161,7 +161,8 @@ class PublishRulesIT extends AppIntegrationTest {
                         PlanDefinition.class,
                         Http.get(base() + "/fhir/PlanDefinition/crlm-rule-r3", authorToken())
                                 .body());
-        plan.setVersion("1.0.1");
+        // A version no other test publishes: a published version can never mean other content.
+        plan.setVersion("1.0.91");
         plan.getActionFirstRep().getConditionFirstRep().getExpression().setExpression("R3 Aplies");
         Http.Response put = Http.send(
                 "PUT",
@@ -195,9 +196,13 @@ class PublishRulesIT extends AppIntegrationTest {
                 assertThat(governance.path("approvalDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
                 assertThat(governance.path("lastReviewDate").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
                 assertThat(governance.path("effectiveFrom").asText()).matches("\\d{4}-\\d{2}-\\d{2}");
-                assertThat(governance.path("citations").findValuesAsText("url"))
-                        .isNotEmpty()
-                        .allMatch(u -> u.startsWith("https://"));
+                // Every card that quotes studies cites them with their addresses (GAPS quotes none).
+                if (!"GAPS".equals(rule.path("ruleId").asText())) {
+                    assertThat(governance.path("citations").findValuesAsText("url"))
+                            .as(rule.path("ruleId").asText())
+                            .isNotEmpty()
+                            .allMatch(u -> u.startsWith("https://"));
+                }
                 rules++;
             }
         }
