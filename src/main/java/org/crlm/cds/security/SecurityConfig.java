@@ -42,27 +42,23 @@ public class SecurityConfig {
         common(http);
         if (fhirApi.enabled()) {
             http.authorizeHttpRequests(a -> a.requestMatchers(antMatcher(HttpMethod.GET, "/fhir/metadata"))
-                            .permitAll()
-                            .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/.well-known/smart-configuration"))
-                            .permitAll()
-                            .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**"))
-                            .permitAll()
-                            // Who may read or write what is decided by HAPI on its parsed request
-                            // (SmartAuthorizationInterceptor), never from the raw URI here.
-                            .requestMatchers(antMatcher("/fhir/**"))
-                            .authenticated()
-                            // Patient data in the console: the authoring scope and a read scope across patients.
-                            .requestMatchers(antMatcher("/console/api/patients/**"))
-                            .access(consolePatientAccess(fhirApi, "Patient"))
-                            .requestMatchers(antMatcher("/console/api/run/**"))
-                            .access(consolePatientAccess(fhirApi, "*"))
-                            .anyRequest()
-                            .access(authoringAccess(fhirApi)))
-                    .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
-                            .authenticationEntryPoint(SecurityConfig::unauthorized)
-                            .accessDeniedHandler((request, response, denied) -> forbidden(response)))
-                    .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
-                            .accessDeniedHandler((request, response, denied) -> forbidden(response)));
+                    .permitAll()
+                    .requestMatchers(antMatcher(HttpMethod.GET, "/fhir/.well-known/smart-configuration"))
+                    .permitAll()
+                    .requestMatchers(antMatcher(HttpMethod.OPTIONS, "/**"))
+                    .permitAll()
+                    // Who may read or write what is decided by HAPI on its parsed request
+                    // (SmartAuthorizationInterceptor), never from the raw URI here.
+                    .requestMatchers(antMatcher("/fhir/**"))
+                    .authenticated()
+                    // Patient data in the console: the authoring scope and a read scope across patients.
+                    .requestMatchers(antMatcher("/console/api/patients/**"))
+                    .access(consolePatientAccess(fhirApi, "Patient"))
+                    .requestMatchers(antMatcher("/console/api/run/**"))
+                    .access(consolePatientAccess(fhirApi, "*"))
+                    .anyRequest()
+                    .access(authoringAccess(fhirApi)));
+            bearerTokens(http);
         } else {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         }
@@ -119,6 +115,15 @@ public class SecurityConfig {
         response.getWriter()
                 .write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"" + code
                         + "\",\"diagnostics\":\"" + message + "\"}]}");
+    }
+
+    /** OAuth2 bearer tokens, refusals answered with the same OperationOutcomes (401, 403). */
+    private static void bearerTokens(HttpSecurity http) throws Exception {
+        http.oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
+                        .authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)))
+                .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
+                        .accessDeniedHandler((request, response, denied) -> forbidden(response)));
     }
 
     private static void common(HttpSecurity http) throws Exception {
@@ -234,14 +239,10 @@ public class SecurityConfig {
         common(http);
         if (fhirApi.enabled()) {
             http.authorizeHttpRequests(a -> a.anyRequest().access((authentication, context) -> {
-                        Collection<String> scopes = scopes(authentication.get());
-                        return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.metricsScope()));
-                    }))
-                    .oauth2ResourceServer(o -> o.jwt(Customizer.withDefaults())
-                            .authenticationEntryPoint(SecurityConfig::unauthorized)
-                            .accessDeniedHandler((request, response, denied) -> forbidden(response)))
-                    .exceptionHandling(e -> e.authenticationEntryPoint(SecurityConfig::unauthorized)
-                            .accessDeniedHandler((request, response, denied) -> forbidden(response)));
+                Collection<String> scopes = scopes(authentication.get());
+                return new AuthorizationDecision(scopes != null && scopes.contains(fhirApi.metricsScope()));
+            }));
+            bearerTokens(http);
         } else {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
         }
