@@ -31,6 +31,7 @@ import { createCqlEditor } from './cql-editor.js';
     publishing: false,
     running: false,
     overviewSeq: 0,
+    history: null,           // {type, id} of the resource whose versions are shown
   };
 
   /* ------------------------------------------------------------------ helpers */
@@ -502,6 +503,7 @@ import { createCqlEditor } from './cql-editor.js';
 
   function updatePublishButton() {
     el.publish.disabled = state.publishing || state.validation !== 'ok' || !editor.text().trim();
+    el.previewImpact.disabled = state.publishing || state.validation !== 'ok' || !editor.text().trim();
   }
 
   function showPublishMessage(cls, ...nodes) {
@@ -659,6 +661,28 @@ import { createCqlEditor } from './cql-editor.js';
     el.expressions.replaceChildren();
   }
 
+  /** The service, patient (or pasted Bundle) and draft order chosen in the form; null (with a message) when incomplete. */
+  function runBody(service, say) {
+    const body = { serviceId: service.id };
+    const pasted = el.runBundle.value.trim();
+    if (pasted) {
+      try {
+        body.bundle = JSON.parse(pasted);
+      } catch (e) {
+        say(h('p', { class: 'error-text' }, `The pasted Bundle is not valid JSON: ${e.message}`));
+        el.runBundle.focus();
+        return null;
+      }
+    } else if (el.runPatient.value) {
+      body.patientId = el.runPatient.value;
+    } else {
+      say(h('p', { class: 'error-text' }, 'Choose a demo patient or paste a FHIR Bundle.'));
+      return null;
+    }
+    body.addDraftAblation = isOrderHook(service) && el.runAddDraft.checked;
+    return body;
+  }
+
   async function run(event) {
     if (event) event.preventDefault();
     if (state.running) return;
@@ -667,23 +691,8 @@ import { createCqlEditor } from './cql-editor.js';
       setRunStatus(h('p', { class: 'error-text' }, 'Choose a service first.'));
       return;
     }
-    const body = { serviceId: service.id };
-    const pasted = el.runBundle.value.trim();
-    if (pasted) {
-      try {
-        body.bundle = JSON.parse(pasted);
-      } catch (e) {
-        setRunStatus(h('p', { class: 'error-text' }, `The pasted Bundle is not valid JSON: ${e.message}`));
-        el.runBundle.focus();
-        return;
-      }
-    } else if (el.runPatient.value) {
-      body.patientId = el.runPatient.value;
-    } else {
-      setRunStatus(h('p', { class: 'error-text' }, 'Choose a demo patient or paste a FHIR Bundle.'));
-      return;
-    }
-    body.addDraftAblation = isOrderHook(service) && el.runAddDraft.checked;
+    const body = runBody(service, setRunStatus);
+    if (!body) return;
 
     state.running = true;
     el.run.disabled = true;
@@ -867,6 +876,279 @@ import { createCqlEditor } from './cql-editor.js';
     }));
   }
 
+
+  /* ------------------------------------------------------------------ impact preview */
+
+  function rulesText(rules) {
+    return Array.isArray(rules) && rules.length ? rules.join(', ') : '(none)';
+  }
+
+  function issueTextOf(problem) {
+    const where = problem.library ? `${problem.library}${problem.line ? ` line ${problem.line}` : ''}: ` : '';
+    return `${where}${problem.message || ''}`;
+  }
+
+  /**
+   * An impact preview (from /impact or a rollback's impact): whether the gate would accept, the
+   * scenarios and demo patients whose cards change (before → after), a box per changed scenario to
+   * make its new cards its expectation, and the button that publishes with those expectations.
+   */
+  function renderImpact(container, impact, { label, onPublish }) {
+    const scenarios = Array.isArray(impact.scenarios) ? impact.scenarios : [];
+    const patients = Array.isArray(impact.patients) ? impact.patients : [];
+    const problems = Array.isArray(impact.problems) ? impact.problems : [];
+    const changeProblems = new Set(scenarios.map((c) => `scenario ${c.scenario}`));
+    const otherProblems = problems.filter((p) => !changeProblems.has(p.library));
+    const result = h('div', { class: 'impact-result', role: 'status', 'aria-live': 'polite' });
+    const boxes = [];
+    const children = [
+      h('p', { class: 'impact-summary' },
+        h('strong', null, impact.publishable ? 'The gate would accept this.' : 'The gate would refuse this as it stands.'),
+        ` ${pluralize(impact.scenariosRun ?? 0, 'scenario', 'scenarios')} run; `,
+        `${pluralize(scenarios.length, 'scenario changes', 'scenarios change')} its cards, `,
+        `${pluralize(patients.length, 'demo patient', 'demo patients')} too.`),
+    ];
+    if (otherProblems.length) {
+      children.push(h('ul', { class: 'issue-list error-text', 'aria-label': 'Problems' },
+        otherProblems.map((p) => h('li', { class: 'impact-problem' }, issueTextOf(p)))));
+    }
+    if (scenarios.length) {
+      children.push(h('h4', null, 'Scenarios whose cards change'));
+      children.push(h('div', { class: 'table-wrap' }, h('table', { class: 'data-table impact-scenarios' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Scenario'),
+          h('th', { scope: 'col' }, 'Before'),
+          h('th', { scope: 'col' }, 'After'),
+          h('th', { scope: 'col' }, 'Expected now'),
+          h('th', { scope: 'col' }, 'New expectation'))),
+        h('tbody', null, scenarios.map((c) => {
+          const boxId = `accept-${container.id}-${c.scenario}`;
+          const box = h('input', { type: 'checkbox', id: boxId, 'data-accept': c.scenario, checked: c.accepted ? true : null });
+          box.after = c.after;
+          boxes.push(box);
+          return h('tr', { 'data-scenario': c.scenario, class: c.accepted ? 'accepted' : 'unexpected' },
+            h('th', { scope: 'row' }, c.scenario, h('div', { class: 'muted' }, c.title || '')),
+            h('td', { class: 'before' }, rulesText(c.before)),
+            h('td', { class: 'after' }, rulesText(c.after)),
+            h('td', { class: 'expected' }, rulesText(c.expected), c.accepted ? '' : h('span', { class: 'error-text' }, ' (differs)')),
+            h('td', null, box, h('label', { for: boxId }, ` expect ${rulesText(c.after)}`)));
+        })))));
+    }
+    if (patients.length) {
+      children.push(h('h4', null, 'Demo patients whose cards change'));
+      children.push(h('div', { class: 'table-wrap' }, h('table', { class: 'data-table impact-patients' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Patient'),
+          h('th', { scope: 'col' }, 'Service'),
+          h('th', { scope: 'col' }, 'Before'),
+          h('th', { scope: 'col' }, 'After'))),
+        h('tbody', null, patients.map((p) => h('tr', { 'data-patient': p.patientId, 'data-service': p.service },
+          h('th', { scope: 'row' }, p.patientId),
+          h('td', null, p.service),
+          h('td', { class: 'before' }, rulesText(p.before)),
+          h('td', { class: 'after' }, rulesText(p.after))))))));
+    }
+    if (!scenarios.length && !patients.length) {
+      children.push(h('p', { class: 'no-change' }, 'No scenario and no demo patient changes its cards.'));
+    }
+    const button = h('button', { type: 'button', class: 'impact-publish' }, label);
+    button.addEventListener('click', async () => {
+      const expectations = {};
+      for (const box of boxes) {
+        if (box.checked) expectations[box.dataset.accept] = box.after;
+      }
+      button.disabled = true;
+      result.replaceChildren(h('p', null, 'Publishing…'));
+      try {
+        const answer = await onPublish(expectations);
+        if (answer.ok) {
+          result.className = 'impact-result ok';
+          result.replaceChildren(h('p', { class: 'published' },
+            `Published ${answer.data.resource} version ${answer.data.version}`,
+            answer.data.publishedBy ? ` by ${answer.data.publishedBy}` : '', '.'));
+        } else {
+          result.className = 'impact-result has-errors';
+          result.replaceChildren(h('p', null, h('strong', null, 'Not published.')),
+            h('ul', { class: 'issue-list' }, failureMessages(answer).map((m) => h('li', { class: 'publish-issue' }, m))));
+        }
+      } finally {
+        button.disabled = false;
+      }
+    });
+    children.push(h('div', { class: 'publish-row' }, button));
+    children.push(result);
+    container.replaceChildren(...children);
+  }
+
+  async function previewImpact() {
+    const cql = editor.text();
+    el.impact.replaceChildren(h('p', null, 'Running every scenario and demo patient with this text…'));
+    const result = await api('/console/api/impact', { method: 'POST', body: { cql } });
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      el.impact.replaceChildren(h('p', { class: 'error-text' }, 'No preview: ', failureMessages(result).join(' ')));
+      return;
+    }
+    renderImpact(el.impact, result.data, {
+      label: 'Publish with these expectations',
+      onPublish: async (expectations) => {
+        const answer = await api('/console/api/publish', { method: 'POST', body: { cql, expectations } });
+        if (answer.ok) {
+          const header = HEADER_RE.exec(cql);
+          if (state.library && header) state.library.version = header[3];
+          editorTitle();
+          loadOverview();
+          loadKnowledge();
+        }
+        return answer;
+      },
+    });
+  }
+
+  /* ------------------------------------------------------------------ history, diff, rollback */
+
+  async function loadKnowledge() {
+    const result = await api('/console/api/knowledge');
+    if (!result.ok || !Array.isArray(result.data)) {
+      el.knowledge.replaceChildren(h('tr', null, h('td', { colspan: '6', class: 'error-text' }, failureMessages(result).join(' '))));
+      return;
+    }
+    el.knowledge.replaceChildren(...result.data.map((k) => {
+      const ref = `${k.type}/${k.id}`;
+      return h('tr', { 'data-resource': ref },
+        h('th', { scope: 'row' }, ref),
+        h('td', null, k.version || ''),
+        h('td', null, k.publishedBy || 'repository (start-up loader)'),
+        h('td', null, k.lastUpdated || ''),
+        h('td', { class: 'num' }, k.versions ?? ''),
+        h('td', null, h('button', { type: 'button', class: 'secondary history-button', onclick: () => openHistory(k.type, k.id) },
+          'History', h('span', { class: 'visually-hidden' }, ` of ${ref}`))));
+    }));
+    if (state.history) openHistory(state.history.type, state.history.id);
+  }
+
+  async function openHistory(type, id) {
+    state.history = { type, id };
+    const result = await api(`/console/api/knowledge/${encodeURIComponent(type)}/${encodeURIComponent(id)}/history`);
+    el.historyPanel.hidden = false;
+    el.historyResource.textContent = `${type}/${id}`;
+    el.diff.replaceChildren();
+    el.rollback.replaceChildren();
+    if (!result.ok || !Array.isArray(result.data)) {
+      el.history.replaceChildren(h('tr', null, h('td', { colspan: '8', class: 'error-text' }, failureMessages(result).join(' '))));
+      return;
+    }
+    const versions = result.data; // newest first
+    el.history.replaceChildren(...versions.map((v, i) => h('tr', { 'data-version-id': v.versionId },
+      h('th', { scope: 'row' }, `_history/${v.versionId}`),
+      h('td', { class: 'version' }, v.version || ''),
+      h('td', { class: 'published-by' }, v.publishedBy || ''),
+      h('td', { class: 'time' }, v.lastUpdated || ''),
+      h('td', null, v.status || ''),
+      h('td', null, h('input', { type: 'radio', name: 'diff-from', value: v.versionId, checked: i === Math.min(1, versions.length - 1) ? true : null,
+        'aria-label': `Diff from _history/${v.versionId}` })),
+      h('td', null, h('input', { type: 'radio', name: 'diff-to', value: v.versionId, checked: i === 0 ? true : null,
+        'aria-label': `Diff to _history/${v.versionId}` })),
+      h('td', null, i === 0 ? '' : h('button', { type: 'button', class: 'secondary rollback-button', 'data-rollback': v.versionId,
+        onclick: () => previewRollback(v) }, 'Roll back to this')))));
+  }
+
+  async function showDiff() {
+    if (!state.history) return;
+    const from = el.historyPanel.querySelector('input[name="diff-from"]:checked');
+    const to = el.historyPanel.querySelector('input[name="diff-to"]:checked');
+    if (!from || !to) return;
+    const { type, id } = state.history;
+    const result = await api(`/console/api/knowledge/${encodeURIComponent(type)}/${encodeURIComponent(id)}/diff`
+      + `?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`);
+    if (!result.ok || !result.data) {
+      el.diff.replaceChildren(h('span', { class: 'error-text' }, failureMessages(result).join(' ')));
+      return;
+    }
+    const text = result.data.diff || '';
+    if (!text.trim()) {
+      el.diff.replaceChildren(h('span', { class: 'no-change' }, `_history/${from.value} and _history/${to.value} have the same content.`));
+      return;
+    }
+    el.diff.replaceChildren(...text.split('\n').map((line) => {
+      let cls = 'diff-same';
+      if (line.startsWith('+++') || line.startsWith('---')) cls = 'diff-file';
+      else if (line.startsWith('@@')) cls = 'diff-hunk';
+      else if (line.startsWith('+')) cls = 'diff-add';
+      else if (line.startsWith('-')) cls = 'diff-del';
+      return h('span', { class: cls }, line);
+    }));
+  }
+
+  async function previewRollback(version) {
+    const { type, id } = state.history;
+    const newVersion = el.rollbackVersion.value.trim();
+    if (!newVersion) {
+      el.rollback.replaceChildren(h('p', { class: 'error-text' },
+        'Give the new version the earlier content is published under (a version is never reused).'));
+      el.rollbackVersion.focus();
+      return;
+    }
+    const path = `/console/api/knowledge/${encodeURIComponent(type)}/${encodeURIComponent(id)}/rollback`;
+    el.rollback.replaceChildren(h('p', null, `Previewing a rollback to _history/${version.versionId}…`));
+    const result = await api(`${path}/impact`, { method: 'POST', body: { versionId: version.versionId, newVersion } });
+    if (!result.ok || !result.data || typeof result.data !== 'object') {
+      el.rollback.replaceChildren(h('p', { class: 'error-text' }, 'No preview: ', failureMessages(result).join(' ')));
+      return;
+    }
+    renderImpact(el.rollback, result.data, {
+      label: `Roll back to _history/${version.versionId} (version ${version.version}) as version ${newVersion}`,
+      onPublish: async (expectations) => {
+        const answer = await api(path, { method: 'POST', body: { versionId: version.versionId, newVersion, expectations } });
+        if (answer.ok) {
+          loadOverview();
+          await loadKnowledgeKeeping();
+        }
+        return answer;
+      },
+    });
+  }
+
+  /** Reloads the list and the open history, leaving the rollback's answer on screen. */
+  async function loadKnowledgeKeeping() {
+    const shown = [...el.rollback.childNodes];
+    await loadKnowledge();
+    el.rollback.replaceChildren(...shown);
+  }
+
+  /* ------------------------------------------------------------------ save a run as a scenario */
+
+  async function saveScenario(event) {
+    if (event) event.preventDefault();
+    const say = (...nodes) => el.saveScenarioResult.replaceChildren(...nodes);
+    const service = selectedService();
+    if (!service) {
+      say(h('p', { class: 'error-text' }, 'Choose a service first.'));
+      return;
+    }
+    const body = runBody(service, say);
+    if (!body) return;
+    body.id = el.scenarioId.value.trim();
+    body.title = el.scenarioTitle.value.trim();
+    el.saveScenario.disabled = true;
+    say(h('p', null, 'Running and saving…'));
+    try {
+      const result = await api('/console/api/scenarios', { method: 'POST', body });
+      if (!result.ok || !result.data || typeof result.data !== 'object') {
+        el.saveScenarioResult.className = 'publish-result has-errors';
+        say(h('p', null, h('strong', null, 'Not saved.')),
+          h('ul', { class: 'issue-list' }, failureMessages(result).map((m) => h('li', null, m))));
+        return;
+      }
+      el.saveScenarioResult.className = 'publish-result ok';
+      say(h('p', { class: 'saved' }, `Saved scenario ${result.data.id} (${result.data.file}) expecting `,
+        h('strong', null, rulesText(result.data.expectedRules)), '; every publish now runs it.'),
+        h('details', null, h('summary', null, 'The scenario file'),
+          h('pre', { class: 'json scenario-yaml', tabindex: '0' }, result.data.yaml || '')));
+    } finally {
+      el.saveScenario.disabled = false;
+    }
+  }
+
   /* ------------------------------------------------------------------ start */
 
   function init() {
@@ -897,6 +1179,22 @@ import { createCqlEditor } from './cql-editor.js';
       runResponseJson: $('#run-response-json'),
       cards: $('#cards'),
       expressions: $('#expressions'),
+      previewImpact: $('#preview-impact'),
+      impact: $('#impact'),
+      saveScenarioForm: $('#save-scenario-form'),
+      scenarioId: $('#scenario-id'),
+      scenarioTitle: $('#scenario-title'),
+      saveScenario: $('#save-scenario'),
+      saveScenarioResult: $('#save-scenario-result'),
+      reloadKnowledge: $('#reload-knowledge'),
+      knowledge: $('#knowledge'),
+      historyPanel: $('#history-panel'),
+      historyResource: $('#history-resource'),
+      history: $('#history'),
+      showDiff: $('#show-diff'),
+      rollbackVersion: $('#rollback-version'),
+      diff: $('#diff'),
+      rollback: $('#rollback'),
     });
 
     try { el.token.value = sessionStorage.getItem(TOKEN_KEY) || ''; } catch { /* storage unavailable */ }
@@ -909,6 +1207,7 @@ import { createCqlEditor } from './cql-editor.js';
     el.token.addEventListener('change', () => {
       loadOverview();
       loadPatients();
+      loadKnowledge();
       if (editor.text().trim()) validateNow();
     });
 
@@ -919,12 +1218,17 @@ import { createCqlEditor } from './cql-editor.js';
     el.publish.addEventListener('click', publish);
     el.runForm.addEventListener('submit', run);
     el.runService.addEventListener('change', updateDraftCheckbox);
+    el.previewImpact.addEventListener('click', previewImpact);
+    el.saveScenarioForm.addEventListener('submit', saveScenario);
+    el.reloadKnowledge.addEventListener('click', loadKnowledge);
+    el.showDiff.addEventListener('click', showDiff);
 
     updatePublishButton();
     updateDraftCheckbox();
 
     loadOverview();
     loadPatients();
+    loadKnowledge();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

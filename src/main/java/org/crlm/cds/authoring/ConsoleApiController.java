@@ -73,6 +73,8 @@ public class ConsoleApiController {
     private final KnowledgeHistory history;
     private final ObjectMapper json = new ObjectMapper();
     private final AuthoringProperties authoring;
+    private final ScenarioStore scenarios;
+    private final RuleTestRunner runner;
 
     private boolean isTestPatient(String patientId) {
         try {
@@ -102,8 +104,12 @@ public class ConsoleApiController {
             CdsJson cdsJson,
             OperationOutcomes outcomes,
             AuthoringProperties authoring,
-            KnowledgeHistory history) {
+            KnowledgeHistory history,
+            ScenarioStore scenarios,
+            org.crlm.cds.knowledge.DecisionEvaluator evaluator) {
         this.authoring = authoring;
+        this.scenarios = scenarios;
+        this.runner = new RuleTestRunner(evaluator, catalog);
         this.history = history;
         this.ruleCache = ruleCache;
         this.catalog = catalog;
@@ -317,14 +323,20 @@ public class ConsoleApiController {
         return patients;
     }
 
-    /** Runs a service for a stored patient (read from the store) or a pasted Bundle (sent as prefetch). */
-    @PostMapping("/run")
-    public ResponseEntity<?> run(@RequestBody JsonNode body) throws IOException {
-        RuleSet rules = hooks.rules();
+    /** A run's service, patient and CDS Hooks request, or why it cannot be made. */
+    private record Prepared(ServiceDefinition service, String patientId, ObjectNode request, ResponseEntity<?> error) {
+
+        static Prepared refused(ResponseEntity<?> error) {
+            return new Prepared(null, null, null, error);
+        }
+    }
+
+    private Prepared prepare(RuleSet rules, JsonNode body) {
         String serviceId = body.path("serviceId").asText(null);
         Optional<ServiceDefinition> service = serviceId == null ? Optional.empty() : catalog.service(rules, serviceId);
         if (service.isEmpty()) {
-            return outcomes.response(400, "invalid", "serviceId must name a service (see /cds-services)", "serviceId");
+            return Prepared.refused(outcomes.response(
+                    400, "invalid", "serviceId must name a service (see /cds-services)", "serviceId"));
         }
         String patientId = body.path("patientId").asText(null);
         List<IBaseResource> pasted = null;
@@ -335,8 +347,8 @@ public class ConsoleApiController {
                         .newJsonParser()
                         .parseResource(Bundle.class, body.get("bundle").toString());
             } catch (DataFormatException | ClassCastException e) {
-                return outcomes.response(
-                        400, "invalid", "bundle must be a FHIR R4 Bundle: " + e.getMessage(), "bundle");
+                return Prepared.refused(outcomes.response(
+                        400, "invalid", "bundle must be a FHIR R4 Bundle: " + e.getMessage(), "bundle"));
             }
             pasted = new ArrayList<>();
             for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
@@ -350,16 +362,17 @@ public class ConsoleApiController {
                     .findFirst()
                     .orElse(null);
             if (patientId == null) {
-                return outcomes.response(400, "invalid", "The bundle must hold the Patient (with an id)", "bundle");
+                return Prepared.refused(
+                        outcomes.response(400, "invalid", "The bundle must hold the Patient (with an id)", "bundle"));
             }
         }
         if (patientId == null || patientId.isBlank()) {
-            return outcomes.response(
-                    400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId");
+            return Prepared.refused(outcomes.response(
+                    400, "invalid", "Give patientId (a stored patient) or bundle (a pasted record)", "patientId"));
         }
         if (pasted == null && authoring.testPatientsOnly() && !isTestPatient(patientId)) {
-            return outcomes.response(
-                    403, "forbidden", "The console runs stored test patients (labelled HTEST) only", "patientId");
+            return Prepared.refused(outcomes.response(
+                    403, "forbidden", "The console runs stored test patients (labelled HTEST) only", "patientId"));
         }
         ObjectNode request = hookRequest(
                 service.get(), patientId, body.path("addDraftAblation").asBoolean(false));
@@ -368,6 +381,20 @@ public class ConsoleApiController {
             service.get().prefetch().forEach((k, v) -> templates.put(k, PrefetchTemplates.expandValueSets(v, rules)));
             request.set("prefetch", BundlePrefetch.full(templates, patientId, pasted));
         }
+        return new Prepared(service.get(), patientId, request, null);
+    }
+
+    /** Runs a service for a stored patient (read from the store) or a pasted Bundle (sent as prefetch). */
+    @PostMapping("/run")
+    public ResponseEntity<?> run(@RequestBody JsonNode body) throws IOException {
+        RuleSet rules = hooks.rules();
+        Prepared run = prepare(rules, body);
+        if (run.error() != null) {
+            return run.error();
+        }
+        String serviceId = run.service().id();
+        String patientId = run.patientId();
+        ObjectNode request = run.request();
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("request", request);
         try {
@@ -375,7 +402,7 @@ public class ConsoleApiController {
             answer.put("status", 200);
             answer.put("response", json.readTree(cdsJson.write(outcome.response())));
             RuleExplainer.Explanation why = explainer.explain(
-                    rules, service.get(), patientId, outcome.record().resources());
+                    rules, run.service(), patientId, outcome.record().resources());
             answer.put("rules", why.rules());
             answer.put("expressions", why.expressions());
         } catch (InvalidHookRequestException e) {
@@ -388,6 +415,72 @@ public class ConsoleApiController {
                     json.readTree(outcomes.json("incomplete", e.getMessage(), "prefetch." + e.prefetchKey())));
         }
         return ResponseEntity.ok(answer);
+    }
+
+    public record SavedScenario(String id, String file, String title, List<String> expectedRules, String yaml) {}
+
+    /**
+     * Runs the service as {@code /run} does and saves the run as a scenario (short YAML) in the
+     * server's scenario store, which the publish gate runs on every knowledge write: the record
+     * the rules read, the draft orders sent, and the rules whose cards came back as the
+     * expectation. Body: the fields of {@code /run} plus {@code id} (the file name) and {@code title}.
+     */
+    @PostMapping("/scenarios")
+    public ResponseEntity<?> saveRunAsScenario(@RequestBody JsonNode body) {
+        String id = body.path("id").asText("").trim();
+        String title = body.path("title").asText("").trim();
+        if (title.isEmpty()) {
+            return outcomes.response(400, "invalid", "Give the scenario a title (what it checks)", "title");
+        }
+        RuleSet rules = hooks.rules();
+        Prepared run = prepare(rules, body);
+        if (run.error() != null) {
+            return run.error();
+        }
+        HookOutcome outcome;
+        try {
+            outcome = hooks.call(run.service().id(), run.request());
+        } catch (InvalidHookRequestException | DataUnavailableException e) {
+            return outcomes.response(422, "processing", "The run gave no cards to save: " + e.getMessage(), null);
+        }
+        if (!outcome.failedRules().isEmpty()) {
+            return outcomes.response(
+                    422,
+                    "processing",
+                    "Rules " + outcome.failedRules() + " failed to evaluate; a scenario cannot expect a failure",
+                    null);
+        }
+        java.util.Set<String> expected = new java.util.TreeSet<>();
+        outcome.cards().forEach(card -> expected.add(card.ruleId()));
+        String yaml = RunAsScenario.yaml(
+                title,
+                run.service().hook(),
+                run.patientId(),
+                outcome.record().resources(),
+                run.request().path("context"),
+                expected,
+                java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+        RuleTestCase saved;
+        try {
+            saved = scenarios.save(id, yaml, candidate -> {
+                RuleTestRunner.Outcome check = runner.run(rules, candidate);
+                return check.passed()
+                        ? Optional.empty()
+                        : Optional.of("the saved record gives " + check.fired() + " "
+                                + (check.failures().isEmpty() ? "" : check.failures().toString())
+                                + " through the rule test runner, not the run's " + expected);
+            });
+        } catch (IllegalArgumentException e) {
+            return outcomes.response(400, "invalid", e.getMessage(), "id");
+        } catch (IllegalStateException e) {
+            return outcomes.response(422, "processing", e.getMessage(), null);
+        }
+        return ResponseEntity.ok(new SavedScenario(
+                saved.id(),
+                saved.file().getFileName().toString(),
+                saved.title(),
+                List.copyOf(new java.util.TreeSet<>(saved.expectedRules())),
+                yaml));
     }
 
     private ObjectNode hookRequest(ServiceDefinition service, String patientId, boolean addDraftAblation) {

@@ -93,28 +93,24 @@ public class KnowledgeConsoleController {
         } catch (IllegalArgumentException e) {
             return outcomes.response(400, "invalid", e.getMessage(), "resource");
         }
-        Optional<String> conflict = history.versionConflict(change.resource());
-        ImpactPreview.Impact preview =
-                impact.preview(repository.load().with(change.resource()), change.expectations(), patientIds());
-        if (conflict.isPresent()) {
-            List<org.crlm.cds.rules.CqlMessage> problems = new ArrayList<>(preview.problems());
-            problems.add(
-                    0,
-                    new org.crlm.cds.rules.CqlMessage(
-                            org.crlm.cds.rules.CqlMessage.Severity.ERROR,
-                            reference(change.resource()),
-                            null,
-                            null,
-                            conflict.get()));
-            preview = new ImpactPreview.Impact(
-                    false,
-                    preview.scenariosRun(),
-                    problems,
-                    preview.warnings(),
-                    preview.scenarios(),
-                    preview.patients());
+        return ResponseEntity.ok(withConflict(
+                change.resource(),
+                impact.preview(repository.load().with(change.resource()), change.expectations(), patientIds())));
+    }
+
+    /** The preview, refused first of all when the write would give a published version a second meaning. */
+    private ImpactPreview.Impact withConflict(Resource resource, ImpactPreview.Impact preview) {
+        Optional<String> conflict = history.versionConflict(resource);
+        if (conflict.isEmpty()) {
+            return preview;
         }
-        return ResponseEntity.ok(preview);
+        List<org.crlm.cds.rules.CqlMessage> problems = new ArrayList<>(preview.problems());
+        problems.add(
+                0,
+                new org.crlm.cds.rules.CqlMessage(
+                        org.crlm.cds.rules.CqlMessage.Severity.ERROR, reference(resource), null, null, conflict.get()));
+        return new ImpactPreview.Impact(
+                false, preview.scenariosRun(), problems, preview.warnings(), preview.scenarios(), preview.patients());
     }
 
     public record Published(String resource, String version, String publishedBy) {}
@@ -217,25 +213,61 @@ public class KnowledgeConsoleController {
     @PostMapping("/knowledge/{type}/{id}/rollback")
     public ResponseEntity<?> rollback(
             @PathVariable String type, @PathVariable String id, @RequestBody RollbackRequest request) {
+        Rollback rollback = rollbackCandidate(type, id, request);
+        if (rollback.error() != null) {
+            return rollback.error();
+        }
+        return store(rollback.content(), request.expectations() == null ? Map.of() : request.expectations());
+    }
+
+    /**
+     * What the rollback would change, before it is made: the impact preview of the earlier
+     * content under the new version (the scenarios and demo patients whose cards change back).
+     */
+    @PostMapping("/knowledge/{type}/{id}/rollback/impact")
+    public ResponseEntity<?> rollbackImpact(
+            @PathVariable String type, @PathVariable String id, @RequestBody RollbackRequest request) {
+        Rollback rollback = rollbackCandidate(type, id, request);
+        if (rollback.error() != null) {
+            return rollback.error();
+        }
+        return ResponseEntity.ok(withConflict(
+                rollback.content(),
+                impact.preview(
+                        repository.load().with(rollback.content()),
+                        request.expectations() == null ? Map.of() : request.expectations(),
+                        patientIds())));
+    }
+
+    private record Rollback(Resource content, ResponseEntity<?> error) {}
+
+    private Rollback rollbackCandidate(String type, String id, RollbackRequest request) {
         if (request == null
                 || request.versionId() == null
                 || request.newVersion() == null
                 || request.newVersion().isBlank()) {
-            return outcomes.response(400, "invalid", "Give versionId (a stored version) and newVersion", "versionId");
+            return new Rollback(
+                    null,
+                    outcomes.response(400, "invalid", "Give versionId (a stored version) and newVersion", "versionId"));
         }
         Optional<Resource> earlier = version(
                 KnowledgeResources.TYPES.contains(type) ? history.versions(type, id) : List.of(), request.versionId());
         if (earlier.isEmpty()) {
-            return outcomes.response(
-                    404,
-                    "not-found",
-                    "No stored version " + request.versionId() + " of " + type + "/" + id,
-                    "versionId");
+            return new Rollback(
+                    null,
+                    outcomes.response(
+                            404,
+                            "not-found",
+                            "No stored version " + request.versionId() + " of " + type + "/" + id,
+                            "versionId"));
         }
         Resource content = earlier.get().copy();
         content.setMeta(null);
         content.setId(type + "/" + id);
         ((MetadataResource) content).setVersion(request.newVersion());
+        if (content instanceof DomainResource domain) {
+            domain.getExtension().removeIf(e -> PublicationStamp.PUBLISHED_BY.equals(e.getUrl()));
+        }
         if (content instanceof Library library) {
             String cql = RuleSetBuilder.cqlText(library).orElse(null);
             library.getContent().clear();
@@ -247,7 +279,7 @@ public class KnowledgeConsoleController {
                 library.addContent().setContentType("text/cql").setData(renamed.getBytes(StandardCharsets.UTF_8));
             }
         }
-        return store(content, request.expectations() == null ? Map.of() : request.expectations());
+        return new Rollback(content, null);
     }
 
     public record Export(Map<String, String> files, Map<String, Set<String>> scenarioExpectations) {}

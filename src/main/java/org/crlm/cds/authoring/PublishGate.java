@@ -56,9 +56,9 @@ public class PublishGate {
     private final ScenarioStore scenarios;
     private final RuleTestRunner runner;
     private final ServiceCatalog catalog = new ServiceCatalog();
-    private volatile Baseline baseline = new Baseline(-1, Map.of());
+    private volatile Baseline baseline = new Baseline(-1, -1, Map.of());
 
-    private record Baseline(long generation, Map<String, Set<String>> fired) {}
+    private record Baseline(long generation, long scenarios, Map<String, Set<String>> fired) {}
 
     public PublishGate(RuleLibraryCache ruleCache, ScenarioStore scenarios, DecisionEvaluator evaluator) {
         this.ruleCache = ruleCache;
@@ -141,7 +141,8 @@ public class PublishGate {
             return Map.of();
         }
         Baseline current = baseline;
-        if (current.generation() != live.get().generation()) {
+        long revision = scenarios.revision();
+        if (current.generation() != live.get().generation() || current.scenarios() != revision) {
             Map<String, Set<String>> fired = new LinkedHashMap<>();
             for (RuleTestCase scenario : scenarios.cases()) {
                 try {
@@ -152,7 +153,7 @@ public class PublishGate {
                     // A scenario the rules in service cannot run has no "before" to compare with.
                 }
             }
-            current = new Baseline(live.get().generation(), Map.copyOf(fired));
+            current = new Baseline(live.get().generation(), revision, Map.copyOf(fired));
             baseline = current;
         }
         return current.fired();

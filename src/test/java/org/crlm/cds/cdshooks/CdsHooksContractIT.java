@@ -55,11 +55,15 @@ class CdsHooksContractIT extends AppIntegrationTest {
     }
 
     @Test
-    void discoveryDescribesThreeServicesWithTheirPrefetchAndUsage() {
+    void discoveryDescribesEveryServiceWithItsPrefetchAndUsage() {
         Http.Response response = cds.discovery();
         assertThat(response.status()).isEqualTo(200);
         JsonNode services = response.json().path("services");
-        assertThat(services).hasSize(3);
+        // One per service PlanDefinition of the repository (however many an informatician adds).
+        assertThat(services)
+                .hasSize(new org.crlm.cds.knowledge.ServiceCatalog()
+                        .services(org.crlm.cds.support.RepositoryRules.get())
+                        .size());
         Map<String, String> hooks = new LinkedHashMap<>();
         for (JsonNode service : services) {
             hooks.put(service.path("id").asText(), service.path("hook").asText());
