@@ -32,6 +32,7 @@ import { createCqlEditor } from './cql-editor.js';
     running: false,
     overviewSeq: 0,
     history: null,           // {type, id} of the resource whose versions are shown
+    historySeq: 0,
   };
 
   /* ------------------------------------------------------------------ helpers */
@@ -997,7 +998,7 @@ import { createCqlEditor } from './cql-editor.js';
           if (state.library && header) state.library.version = header[3];
           editorTitle();
           loadOverview();
-          loadKnowledge();
+          await loadKnowledge();
         }
         return answer;
       },
@@ -1023,12 +1024,16 @@ import { createCqlEditor } from './cql-editor.js';
         h('td', null, h('button', { type: 'button', class: 'secondary history-button', onclick: () => openHistory(k.type, k.id) },
           'History', h('span', { class: 'visually-hidden' }, ` of ${ref}`))));
     }));
-    if (state.history) openHistory(state.history.type, state.history.id);
+    if (state.history) await openHistory(state.history.type, state.history.id);
   }
 
   async function openHistory(type, id) {
     state.history = { type, id };
+    const seq = ++state.historySeq;
+    el.historyPanel.setAttribute('aria-busy', 'true');
     const result = await api(`/console/api/knowledge/${encodeURIComponent(type)}/${encodeURIComponent(id)}/history`);
+    if (seq !== state.historySeq) return; // a newer request renders
+    el.historyPanel.removeAttribute('aria-busy');
     el.historyPanel.hidden = false;
     el.historyResource.textContent = `${type}/${id}`;
     el.diff.replaceChildren();

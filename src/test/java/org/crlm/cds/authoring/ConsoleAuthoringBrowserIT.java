@@ -152,7 +152,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         // The history: the new version on top, with who published it and when.
         browser.findElement(By.cssSelector("#knowledge tr[data-resource='Library/" + RULES + "'] .history-button"))
                 .click();
-        wait.until(d -> d.findElements(By.cssSelector("#history tr")).size() >= 2
+        wait.until(d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
+                && d.findElements(By.cssSelector("#history tr")).size() >= 2
                 && "1.7.1"
                         .equals(d.findElement(By.cssSelector("#history tr .version"))
                                 .getText()));
@@ -195,8 +196,10 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         WebElement rolledBack = wait.until(
                 ExpectedConditions.presenceOfElementLocated(By.cssSelector("#rollback .impact-result .published")));
         assertThat(rolledBack.getText()).contains("Published Library/" + RULES + " version 1.7.2");
-        wait.until(d -> "1.7.2"
-                .equals(d.findElement(By.cssSelector("#history tr .version")).getText()));
+        wait.until(d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
+                && "1.7.2"
+                        .equals(d.findElement(By.cssSelector("#history tr .version"))
+                                .getText()));
         assertThat(advice("crlm-demo-10")).containsExactly("R1", "R2");
         Library stored = FHIR.newJsonParser()
                 .parseResource(
