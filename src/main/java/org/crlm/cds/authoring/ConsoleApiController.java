@@ -467,7 +467,9 @@ public class ConsoleApiController {
                 return check.passed()
                         ? Optional.empty()
                         : Optional.of("the saved record gives " + check.fired() + " "
-                                + (check.failures().isEmpty() ? "" : check.failures().toString())
+                                + (check.failures().isEmpty()
+                                        ? ""
+                                        : check.failures().toString())
                                 + " through the rule test runner, not the run's " + expected);
             });
         } catch (IllegalArgumentException e) {

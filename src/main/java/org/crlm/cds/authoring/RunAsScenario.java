@@ -46,13 +46,17 @@ final class RunAsScenario {
         scenario.put("hook", hook);
         scenario.put(
                 "evaluationDate",
-                evaluatedAt.withZoneSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).toString());
+                evaluatedAt
+                        .withZoneSameInstant(ZoneOffset.UTC)
+                        .truncatedTo(ChronoUnit.SECONDS)
+                        .toString());
         scenario.put("patient", patientId);
         Set<String> draftIds = new HashSet<>();
         List<Object> drafts = new ArrayList<>();
         for (JsonNode entry : context.path("draftOrders").path("entry")) {
             JsonNode resource = entry.path("resource");
-            draftIds.add(resource.path("resourceType").asText() + "/" + resource.path("id").asText());
+            draftIds.add(resource.path("resourceType").asText() + "/"
+                    + resource.path("id").asText());
             drafts.add(JSON.convertValue(resource, Object.class));
         }
         List<Object> data = new ArrayList<>();
@@ -80,8 +84,7 @@ final class RunAsScenario {
         options.setIndicatorIndent(2);
         options.setIndentWithIndicator(true);
         options.setWidth(120);
-        return "# Saved from a console run of " + patientId + " (" + hook + ").\n"
-                + new Yaml(options).dump(scenario);
+        return "# Saved from a console run of " + patientId + " (" + hook + ").\n" + new Yaml(options).dump(scenario);
     }
 
     /** The resource as plain maps and lists, without storage metadata and narrative. */
@@ -93,8 +96,8 @@ final class RunAsScenario {
             domain.setText(null);
         }
         try {
-            ObjectNode tree = (ObjectNode) JSON.readTree(
-                    FhirContext.forR4Cached().newJsonParser().encodeResourceToString(copy));
+            ObjectNode tree = (ObjectNode)
+                    JSON.readTree(FhirContext.forR4Cached().newJsonParser().encodeResourceToString(copy));
             return JSON.convertValue(tree, Object.class);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);

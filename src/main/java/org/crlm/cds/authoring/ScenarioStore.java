@@ -68,7 +68,10 @@ public class ScenarioStore {
         }
         List<RuleTestCase> result = new ArrayList<>();
         for (RuleTestCase c : loaded) {
-            result.add(applies(stored.get(c.id()), c) ? c.withExpectedRules(stored.get(c.id()).rules()) : c);
+            result.add(
+                    applies(stored.get(c.id()), c)
+                            ? c.withExpectedRules(stored.get(c.id()).rules())
+                            : c);
         }
         return result;
     }
@@ -142,18 +145,18 @@ public class ScenarioStore {
 
     private Map<String, Stored> stored() {
         Map<String, Stored> stored = new LinkedHashMap<>();
-        jdbc.query(
-                "select scenario_id, expected_rules, file_rules from cds_scenario_expectation",
-                rs -> {
-                    stored.put(
-                            rs.getString(1), new Stored(rules(rs.getString(2)), rules(rs.getString(3))));
-                });
+        jdbc.query("select scenario_id, expected_rules, file_rules from cds_scenario_expectation", rs -> {
+            stored.put(rs.getString(1), new Stored(rules(rs.getString(2)), rules(rs.getString(3))));
+        });
         return stored;
     }
 
     private static Set<String> rules(String joined) {
         Set<String> rules = new TreeSet<>();
-        Arrays.stream(joined.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(rules::add);
+        Arrays.stream(joined.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .forEach(rules::add);
         return rules;
     }
 

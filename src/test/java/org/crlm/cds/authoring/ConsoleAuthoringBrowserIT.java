@@ -118,8 +118,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
                 .click();
 
         // The preview: the gate would refuse as it stands; the scenarios and demo patients whose cards change.
-        WebElement impact = wait.until(
-                ExpectedConditions.presenceOfElementLocated(By.cssSelector("#impact .impact-summary")));
+        WebElement impact =
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#impact .impact-summary")));
         assertThat(impact.getText()).contains("The gate would refuse this as it stands");
         Map<String, String[]> changed = rows("#impact .impact-scenarios tbody tr");
         assertThat(changed).isNotEmpty();
@@ -129,7 +129,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         });
         // Exactly the scenarios the API's preview names (the same gate).
         assertThat(changed.keySet()).isEqualTo(previewedScenarios(threshold(original, "1.7.1", "3")));
-        WebElement demo10 = browser.findElement(By.cssSelector("#impact .impact-patients tr[data-patient='crlm-demo-10']"));
+        WebElement demo10 =
+                browser.findElement(By.cssSelector("#impact .impact-patients tr[data-patient='crlm-demo-10']"));
         assertThat(withoutGaps(demo10.findElement(By.className("before")).getText()))
                 .isEqualTo("R1, R2");
         assertThat(withoutGaps(demo10.findElement(By.className("after")).getText()))
@@ -152,11 +153,12 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         // The history: the new version on top, with who published it and when.
         browser.findElement(By.cssSelector("#knowledge tr[data-resource='Library/" + RULES + "'] .history-button"))
                 .click();
-        wait.until(d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
-                && d.findElements(By.cssSelector("#history tr")).size() >= 2
-                && "1.7.1"
-                        .equals(d.findElement(By.cssSelector("#history tr .version"))
-                                .getText()));
+        wait.until(
+                d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
+                        && d.findElements(By.cssSelector("#history tr")).size() >= 2
+                        && "1.7.1"
+                                .equals(d.findElement(By.cssSelector("#history tr .version"))
+                                        .getText()));
         List<WebElement> versions = browser.findElements(By.cssSelector("#history tr"));
         WebElement newest = versions.get(0);
         WebElement previous = versions.get(1);
@@ -171,7 +173,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#diff .diff-add")));
         assertThat(texts("#diff .diff-del"))
                 .contains("-parameter \"Multiple Ablation Count\" Integer default 2")
-                .contains("-library CRLMAblationRules version '" + previous.findElement(By.className("version")).getText() + "'");
+                .contains("-library CRLMAblationRules version '"
+                        + previous.findElement(By.className("version")).getText() + "'");
         assertThat(texts("#diff .diff-add"))
                 .contains("+parameter \"Multiple Ablation Count\" Integer default 3")
                 .contains("+library CRLMAblationRules version '1.7.1'");
@@ -191,24 +194,28 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
             box.click();
         }
         WebElement rollback = browser.findElement(By.cssSelector("#rollback .impact-publish"));
-        assertThat(rollback.getText()).contains("Roll back to _history/" + previousId).contains("as version 1.7.2");
+        assertThat(rollback.getText())
+                .contains("Roll back to _history/" + previousId)
+                .contains("as version 1.7.2");
         rollback.click();
         WebElement rolledBack = wait.until(
                 ExpectedConditions.presenceOfElementLocated(By.cssSelector("#rollback .impact-result .published")));
         assertThat(rolledBack.getText()).contains("Published Library/" + RULES + " version 1.7.2");
-        wait.until(d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
-                && "1.7.2"
-                        .equals(d.findElement(By.cssSelector("#history tr .version"))
-                                .getText()));
+        wait.until(
+                d -> d.findElements(By.cssSelector("#history-panel[aria-busy]")).isEmpty()
+                        && "1.7.2"
+                                .equals(d.findElement(By.cssSelector("#history tr .version"))
+                                        .getText()));
         assertThat(advice("crlm-demo-10")).containsExactly("R1", "R2");
         Library stored = FHIR.newJsonParser()
                 .parseResource(
                         Library.class,
                         Http.get(base() + "/fhir/Library/" + RULES, author()).body());
-        assertThat(RuleSetBuilder.cqlText(stored).orElseThrow())
-                .isEqualTo(threshold(original, "1.7.2", "2"));
+        assertThat(RuleSetBuilder.cqlText(stored).orElseThrow()).isEqualTo(threshold(original, "1.7.2", "2"));
 
-        assertThat(chromium.consoleProblems()).as("script errors and CSP refusals").isEmpty();
+        assertThat(chromium.consoleProblems())
+                .as("script errors and CSP refusals")
+                .isEmpty();
     }
 
     @Test
@@ -220,8 +227,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         browser.findElement(By.id("scenario-title"))
                 .sendKeys("KRAS mutated, two lesions planned for ablation (saved from the console)");
         browser.findElement(By.id("save-scenario")).click();
-        WebElement saved = wait.until(
-                ExpectedConditions.presenceOfElementLocated(By.cssSelector("#save-scenario-result .saved")));
+        WebElement saved =
+                wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#save-scenario-result .saved")));
         assertThat(saved.getText()).contains("Saved scenario " + SAVED + " (" + SAVED + ".yaml)");
         assertThat(withoutGaps(saved.findElement(By.tagName("strong")).getText()))
                 .isEqualTo("R1, R2");
@@ -240,7 +247,9 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         RuleTestCase scenario = RuleTestCase.load(file);
         RuleTestRunner.Outcome outcome = new RuleTestRunner(evaluator, new ServiceCatalog())
                 .run(ruleCache.current().orElseThrow(), scenario);
-        assertThat(outcome.passed()).as(outcome.fired() + " " + outcome.failures()).isTrue();
+        assertThat(outcome.passed())
+                .as(outcome.fired() + " " + outcome.failures())
+                .isTrue();
 
         // The publish gate runs it: a change that alters its cards lists it, before → after.
         String cql = RuleSetBuilder.cqlText(FHIR.newJsonParser().parseResource(Library.class, originalJson))

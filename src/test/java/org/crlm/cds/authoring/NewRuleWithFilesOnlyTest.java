@@ -64,8 +64,8 @@ class NewRuleWithFilesOnlyTest {
             service.prefetch().values().forEach(template -> PrefetchTemplates.expandValueSets(template, rules));
         }
         assertThat(CardThresholds.check(catalog.services(rules), rules)).isEmpty();
-        ServiceDefinition patientView = catalog.service(rules, "crlm-ablation-patient-view")
-                .orElseThrow();
+        ServiceDefinition patientView =
+                catalog.service(rules, "crlm-ablation-patient-view").orElseThrow();
         assertThat(patientView.rules()).anyMatch(r -> r.ruleId().equals("R9"));
 
         // Every scenario, the repository's and R9's, passes; R9 fires for its own scenario only.
@@ -75,8 +75,8 @@ class NewRuleWithFilesOnlyTest {
         for (RuleTestCase scenario : scenarios) {
             RuleTestRunner.Outcome outcome = runner.run(rules, scenario);
             assertThat(outcome.passed())
-                    .as(scenario.id() + ": expected " + scenario.expectedRules() + ", fired " + outcome.fired()
-                            + " " + outcome.failures() + " " + outcome.factProblems())
+                    .as(scenario.id() + ": expected " + scenario.expectedRules() + ", fired " + outcome.fired() + " "
+                            + outcome.failures() + " " + outcome.factProblems())
                     .isTrue();
             assertThat(outcome.fired().contains("R9"))
                     .as(scenario.id())
@@ -96,7 +96,9 @@ class NewRuleWithFilesOnlyTest {
                 new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String output = bytes.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(output).isZero();
-        assertThat(output).containsPattern("pass\\s+r9-kras-and-nras-both-mutated").contains(" 0 failed");
+        assertThat(output)
+                .containsPattern("pass\\s+r9-kras-and-nras-both-mutated")
+                .contains(" 0 failed");
     }
 
     /** R9's files: what an informatician writes (the card text is a data check, not a clinical claim). */
@@ -113,7 +115,8 @@ class NewRuleWithFilesOnlyTest {
                         + "    + \"Gene Text\"('NRAS', \"NRAS Status\", \"NRAS Change\") + '.'\n");
 
         Path rules = resources.resolve("rules");
-        ObjectNode r9 = (ObjectNode) JSON.readTree(rules.resolve("PlanDefinition-crlm-rule-r8.json").toFile());
+        ObjectNode r9 = (ObjectNode)
+                JSON.readTree(rules.resolve("PlanDefinition-crlm-rule-r8.json").toFile());
         r9.put("id", "crlm-rule-r9");
         r9.put("url", "http://crlm-cds.org/fhir/PlanDefinition/crlm-rule-r9");
         r9.put("name", "CRLMRuleR9");

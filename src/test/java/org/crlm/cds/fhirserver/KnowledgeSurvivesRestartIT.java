@@ -104,7 +104,8 @@ class KnowledgeSurvivesRestartIT {
 
             // The expectations the publish updated are still the gate's: exported, and expected by the scenarios.
             assertThat(updatedExpectations(base)).isEqualTo(expected);
-            String back = published.replace("version '1.8.0'", "version '1.8.1'")
+            String back = published
+                    .replace("version '1.8.0'", "version '1.8.1'")
                     .replace(
                             "parameter \"Multiple Ablation Count\" Integer default 3",
                             "parameter \"Multiple Ablation Count\" Integer default 2");
