@@ -906,8 +906,8 @@ import { createCqlEditor } from './cql-editor.js';
       h('p', { class: 'impact-summary' },
         h('strong', null, impact.publishable ? 'The gate would accept this.' : 'The gate would refuse this as it stands.'),
         ` ${pluralize(impact.scenariosRun ?? 0, 'scenario', 'scenarios')} run; `,
-        `${pluralize(scenarios.length, 'scenario changes', 'scenarios change')} its cards, `,
-        `${pluralize(patients.length, 'demo patient', 'demo patients')} too.`),
+        `${scenarios.length === 1 ? '1 scenario changes its' : `${scenarios.length} scenarios change their`} cards, `,
+        `and ${pluralize(patients.length, 'demo patient', 'demo patients')}.`),
     ];
     if (otherProblems.length) {
       children.push(h('ul', { class: 'issue-list error-text', 'aria-label': 'Problems' },

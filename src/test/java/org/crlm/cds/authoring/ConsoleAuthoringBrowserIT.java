@@ -136,6 +136,7 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         assertThat(withoutGaps(demo10.findElement(By.className("after")).getText()))
                 .isEqualTo("R1");
         assertThat(advice("crlm-demo-10")).as("nothing published yet").containsExactly("R1", "R2");
+        screenshot("console-impact-preview.png", "impact");
 
         // Publish with the scenarios' new expectations, ticked one by one after review.
         for (WebElement box : browser.findElements(By.cssSelector("#impact input[data-accept]"))) {
@@ -178,6 +179,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         assertThat(texts("#diff .diff-add"))
                 .contains("+parameter \"Multiple Ablation Count\" Integer default 3")
                 .contains("+library CRLMAblationRules version '1.7.1'");
+
+        screenshot("console-history-diff.png", "h-versions");
 
         // Roll back to the earlier content as version 1.7.2: previewed first, the same scenarios change back.
         WebElement rollbackVersion = browser.findElement(By.id("rollback-version"));
@@ -272,6 +275,20 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
     }
 
     // ---- helpers ----
+
+    /** For the README and the lead's review: target/screenshots/<name>. */
+    private void screenshot(String name, String scrollTo) {
+        chromium.js("document.getElementById(arguments[0]).scrollIntoView()", scrollTo);
+        try {
+            Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+            Path shot = ((org.openqa.selenium.TakesScreenshot) browser)
+                    .getScreenshotAs(org.openqa.selenium.OutputType.FILE)
+                    .toPath();
+            Files.copy(shot, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private void signIn() {
         browser.get(base() + "/console/");
