@@ -30,6 +30,8 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code engineFloor}: the rule conditions (and the facts of the rules that fire)
  *       evaluated directly by the CQL engine on in-memory data, as the service does, without
  *       HTTP, JSON, security or cards;</li>
+ *   <li>{@code engineFloor1000Observations}: the order-sign rules on the scale patient of the
+ *       HTTP benchmark at 1 000 Observations (its microwave ablation order as the draft);</li>
  *   <li>{@code applyBaseline}: the same PlanDefinition and Library through clinical-reasoning's
  *       PlanDefinition $apply.</li>
  * </ul>
@@ -39,12 +41,15 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class EngineFloorBenchmark {
 
+    private static final String SCALED_PATIENT = "crlm-scale-1000";
+
     private RuleEngine engine;
     private RuleSet rules;
     private ServiceDefinition service;
     private ServiceDefinition patientView;
     private List<IBaseResource> data;
     private List<IBaseResource> record;
+    private List<IBaseResource> scaled;
     private ApplyBaseline apply;
 
     @Setup(Level.Trial)
@@ -60,21 +65,29 @@ public class EngineFloorBenchmark {
         data = new ArrayList<>(withoutOrders);
         data.addAll(drafts);
         apply = new ApplyBaseline(knowledge, withoutOrders, drafts);
+        scaled = new ArrayList<>(BenchData.scaledRecord(SCALED_PATIENT, 1000));
+        scaled.add(BenchData.scaledOrder(SCALED_PATIENT));
     }
 
     @Benchmark
     public List<Object> engineFloor() {
-        return evaluate(service, data);
+        return evaluate(service, BenchData.PATIENT, data);
+    }
+
+    /** The order-sign floor on a record of 1 000 Observations (the scale curve's middle point). */
+    @Benchmark
+    public List<Object> engineFloor1000Observations() {
+        return evaluate(service, SCALED_PATIENT, scaled);
     }
 
     /** The floor of the patient-view call: the whole record, its own orders, no drafts. */
     @Benchmark
     public List<Object> engineFloorPatientView() {
-        return evaluate(patientView, record);
+        return evaluate(patientView, BenchData.PATIENT, record);
     }
 
-    private List<Object> evaluate(ServiceDefinition which, List<IBaseResource> resources) {
-        EvaluationSession session = engine.open(rules, new PatientData(BenchData.PATIENT, resources), Map.of());
+    private List<Object> evaluate(ServiceDefinition which, String patient, List<IBaseResource> resources) {
+        EvaluationSession session = engine.open(rules, new PatientData(patient, resources), Map.of());
         List<Object> out = new ArrayList<>();
         for (RuleDefinition rule : which.rules()) {
             ExpressionResult applies = session.evaluate(rule.condition());
