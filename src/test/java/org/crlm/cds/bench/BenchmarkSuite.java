@@ -97,7 +97,13 @@ public final class BenchmarkSuite {
                 default -> throw new IllegalArgumentException("Unknown option " + args[i]);
             }
         }
-        suite.run();
+        try {
+            suite.run();
+        } catch (Exception | Error e) {
+            // The token signer's JWKS server would keep the JVM (and Maven) waiting forever.
+            e.printStackTrace();
+            System.exit(1);
+        }
         System.exit(0);
     }
 
@@ -138,7 +144,7 @@ public final class BenchmarkSuite {
                 "--crlm.cds.max-resources-per-query=20000");
 
         try (ServerProcess server = new ServerProcess(jar, port, out, jvm, app)) {
-            double ready = server.awaitReady(Duration.ofMinutes(5));
+            double ready = server.awaitReady(Duration.ofMinutes(15));
             Double started = server.logged("Started CrlmCdsApplication in ([0-9.]+) seconds");
             Double warm = server.logged("Warm-up: \\d+ hook calls on a synthetic patient in ([0-9]+) ms");
             System.out.printf("Server ready after %.1f s%n", ready);
@@ -308,6 +314,8 @@ public final class BenchmarkSuite {
     // ---- phases ----
 
     private Map<String, double[]> jmh() throws Exception {
+        // JMH refuses to start while another JMH run holds /tmp/jmh.lock (another user's on a shared machine).
+        System.setProperty("jmh.ignoreLock", "true");
         Options options = new OptionsBuilder()
                 .include(EngineFloorBenchmark.class.getName())
                 .forks(1)
