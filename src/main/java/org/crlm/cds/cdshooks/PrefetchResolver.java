@@ -38,7 +38,8 @@ import org.springframework.stereotype.Component;
  * </ol>
  * The hook's draft orders join the result last, replacing stored copies with the same id.
  * Several missing queries run side by side ({@code crlm.cds.fetch-threads}), so a call without
- * prefetch waits for the slowest query, not for their sum.
+ * prefetch waits for the slowest query, not for their sum. Local-store reads that the store's
+ * cache holds at the patient's current version stamp run no query at all ({@link LocalStoreReader}).
  */
 @Component
 public class PrefetchResolver {
@@ -93,10 +94,19 @@ public class PrefetchResolver {
             sources.put(key, fromRemote ? PatientRecord.Source.FHIR_SERVER : PatientRecord.Source.LOCAL_STORE);
             byKey.put(key, List.of()); // keeps the template order
         }
+        LocalStoreReader.PatientView store = null;
         if (!missing.isEmpty() && !fromRemote) {
-            checkLocalStoreIsTheRecord(new ArrayList<>(missing.keySet()), request);
+            store = checkLocalStoreIsTheRecord(new ArrayList<>(missing.keySet()), request);
+            // What the store's cache holds for this patient at its current stamp costs no query.
+            for (Map.Entry<String, String> query : List.copyOf(missing.entrySet())) {
+                List<IBaseResource> cached = store.cached(query.getValue());
+                if (cached != null) {
+                    byKey.put(query.getKey(), cached);
+                    missing.remove(query.getKey());
+                }
+            }
         }
-        byKey.putAll(fetch(missing, request, fromRemote));
+        byKey.putAll(fetch(missing, request, store));
         List<IBaseResource> resources = new ArrayList<>();
         List<PatientRecord.ResourceRead> read = new ArrayList<>();
         byKey.forEach((key, list) -> {
@@ -114,7 +124,7 @@ public class PrefetchResolver {
     }
 
     /** Missing data may come from the local store only where it is the patient's record, and only for a patient it knows. */
-    private void checkLocalStoreIsTheRecord(List<String> keys, HookRequest request) {
+    private LocalStoreReader.PatientView checkLocalStoreIsTheRecord(List<String> keys, HookRequest request) {
         if (request.fhirServer() == null && !patientRecord.localStoreIsPatientRecord()) {
             throw new DataUnavailableException(
                     keys,
@@ -122,21 +132,23 @@ public class PrefetchResolver {
                             + ", and no fhirServer to fetch it from: send these prefetch keys, or a fhirServer on this service's allow-list"
                             + " (this server's own FHIR store is not the patient's record here)");
         }
-        if (!local.hasPatient(request.context().patientId())) {
+        LocalStoreReader.PatientView store = local.open(request.context().patientId());
+        if (!store.hasPatient()) {
             throw new DataUnavailableException(
                     keys,
                     "Prefetch not provided for " + String.join(", ", keys)
                             + ", and this server's FHIR store has no Patient with the context's patientId: send these prefetch keys,"
                             + " or a fhirServer on this service's allow-list");
         }
+        return store;
     }
 
     /** Runs the missing queries, side by side when there are several; the first failure (in key order) wins. */
     private Map<String, List<IBaseResource>> fetch(
-            Map<String, String> missing, HookRequest request, boolean fromRemote) {
+            Map<String, String> missing, HookRequest request, LocalStoreReader.PatientView store) {
         Map<String, List<IBaseResource>> fetched = new LinkedHashMap<>();
         if (missing.size() <= 1 || fetchers == null) {
-            missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request, fromRemote)));
+            missing.forEach((key, query) -> fetched.put(key, fetchOne(key, query, request, store)));
             return fetched;
         }
         Map<String, String> mdc = MDC.getCopyOfContextMap();
@@ -146,7 +158,7 @@ public class PrefetchResolver {
                 MDC.setContextMap(mdc);
             }
             try {
-                return fetchOne(key, query, request, fromRemote);
+                return fetchOne(key, query, request, store);
             } finally {
                 MDC.clear();
             }
@@ -174,10 +186,12 @@ public class PrefetchResolver {
         return fetched;
     }
 
-    private List<IBaseResource> fetchOne(String key, String query, HookRequest request, boolean fromRemote) {
-        return fromRemote
+    /** From the local store when a view of it is open (the store is the record), else from the request's fhirServer. */
+    private List<IBaseResource> fetchOne(
+            String key, String query, HookRequest request, LocalStoreReader.PatientView store) {
+        return store == null
                 ? remote.read(key, request.fhirServer(), request.fhirAuthorization(), query)
-                : local.read(key, query);
+                : store.read(key, query);
     }
 
     // A full pool runs the query on the calling request thread: never queued behind other calls.

@@ -45,6 +45,25 @@ public final class LoadGenerator {
         public double maxMillis() {
             return latency.getMaxValue() / 1_000_000.0;
         }
+
+        /**
+         * The latencies corrected for coordinated omission: a closed-loop thread that waits for a
+         * slow answer sends none of the calls it would have sent meanwhile, so the slow answer is
+         * counted once instead of once per missed call. HdrHistogram adds the missed calls back,
+         * taking as expected interval between one thread's calls the phase's median latency (the
+         * pace of an unimpeded thread).
+         */
+        public Histogram corrected() {
+            return latency.copyCorrectedForCoordinatedOmission(expectedIntervalNanos());
+        }
+
+        public long expectedIntervalNanos() {
+            return latency.getValueAtPercentile(50);
+        }
+
+        public double correctedMillis(double percentile) {
+            return corrected().getValueAtPercentile(percentile) / 1_000_000.0;
+        }
     }
 
     /** A request to send: the body and a bearer token (one per call: the server refuses a replayed JWT). */

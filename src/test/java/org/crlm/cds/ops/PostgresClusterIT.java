@@ -32,8 +32,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * Two nodes on one real PostgreSQL, started at the same moment, behind one public URL: the
  * FHIR server works on PostgreSQL; start-up creates nothing twice; a rule published through
- * one node is used by the other within 10 s; feedback to either node counts in one total; a
- * JWT used on one node is a replay on the other.
+ * one node is used by the other within 10 s; a patient's record written through one node is
+ * what the very next call on the other reads (no stale cache); feedback to either node counts
+ * in one total; a JWT used on one node is a replay on the other.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PostgresClusterIT {
@@ -194,6 +195,53 @@ class PostgresClusterIT {
                     original,
                     "1.0.0");
         }
+    }
+
+    @Test
+    void aWriteOnOneNodeIsSeenByTheVeryNextCallOnTheOther() {
+        IGenericClient onA = FhirClients.clinician(base(portA));
+        String patient = "stamp-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        org.crlm.cds.support.StoredRecordCopy.copy(onA, "crlm-demo-10", patient);
+        // B reads the record once and then serves it from memory.
+        assertThat(cards(portB, patient)).contains("R1", "R2");
+        double hits = localStoreHits(nodeB);
+        assertThat(cards(portB, patient)).contains("R1", "R2");
+        assertThat(localStoreHits(nodeB)).as("node B answered from its cache").isGreaterThan(hits);
+
+        // Deleted on A (KRAS result withdrawn): B's next call, at once, no longer sees a mutation.
+        Observation kras =
+                onA.read().resource(Observation.class).withId(patient + "-kras").execute();
+        onA.delete().resourceById("Observation", patient + "-kras").execute();
+        assertThat(cards(portB, patient)).doesNotContain("R1", "R2");
+
+        // Written back on A in a transaction: B's next call sees it again.
+        kras.setId(kras.getIdElement().toUnqualifiedVersionless());
+        Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        transaction
+                .addEntry()
+                .setResource(kras)
+                .getRequest()
+                .setMethod(Bundle.HTTPVerb.PUT)
+                .setUrl("Observation/" + patient + "-kras");
+        onA.transaction().withBundle(transaction).execute();
+        assertThat(cards(portB, patient)).contains("R1", "R2");
+
+        // Updated on A (the ablation order withdrawn): B's next call has no ablation planned.
+        org.hl7.fhir.r4.model.ServiceRequest order = onA.read()
+                .resource(org.hl7.fhir.r4.model.ServiceRequest.class)
+                .withId(patient + "-mwa-left")
+                .execute();
+        order.setStatus(org.hl7.fhir.r4.model.ServiceRequest.ServiceRequestStatus.REVOKED);
+        onA.update().resource(order).execute();
+        assertThat(cards(portB, patient)).doesNotContain("R1", "R2");
+    }
+
+    private static double localStoreHits(ConfigurableApplicationContext node) {
+        var counter = node.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                .find("cds.local.store.reads")
+                .tag("result", "hit")
+                .counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
