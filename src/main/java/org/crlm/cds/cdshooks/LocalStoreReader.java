@@ -49,6 +49,10 @@ public class LocalStoreReader {
         } catch (ResourceNotFoundException | ResourceGoneException | IllegalArgumentException e) {
             return false;
         } catch (BaseServerResponseException e) {
+            // The store could not be asked (database away): a 503, not "no such patient".
+            if (ApiExceptionHandler.databaseUnavailable(e)) {
+                throw e;
+            }
             return false;
         }
     }
@@ -81,6 +85,9 @@ public class LocalStoreReader {
             }
             return resources;
         } catch (BaseServerResponseException | IllegalArgumentException e) {
+            if (ApiExceptionHandler.databaseUnavailable(e)) {
+                throw e;
+            }
             throw new DataUnavailableException(key, "Prefetch '" + key + "' could not be read from the local store");
         }
     }
