@@ -54,8 +54,7 @@ public class ApiExceptionHandler {
         if (e instanceof RulesNotReadyException) {
             return outcomes.response(503, "transient", e.getMessage(), null);
         }
-        if (e instanceof org.springframework.dao.DataAccessException
-                || e instanceof org.springframework.transaction.CannotCreateTransactionException) {
+        if (databaseUnavailable(e)) {
             // The database is unreachable (the pool's connection timeout bounds the wait): say so at once, and
             // never answer a call whose audit and issued cards could not be recorded.
             log.warn("Database unavailable: {}", e.toString());
@@ -69,5 +68,29 @@ public class ApiExceptionHandler {
                 "exception",
                 "The service could not answer; the failure is logged under correlation id " + correlationId,
                 null);
+    }
+
+    /**
+     * The database could not be reached, however the layer that met it wraps it: Spring's data
+     * access exceptions, or (from the FHIR store, which HAPI wraps in its own exceptions) a JDBC
+     * connection failure anywhere in the cause chain: SQLState class 08 (connection exception),
+     * 57P (the server shutting down or cutting connections), or a pool that timed out.
+     */
+    static boolean databaseUnavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.springframework.dao.DataAccessResourceFailureException
+                    || t instanceof org.springframework.transaction.CannotCreateTransactionException
+                    || t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.sql.SQLNonTransientConnectionException) {
+                return true;
+            }
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("08") || state.startsWith("57P")) {
+                    return true;
+                }
+            }
+        }
+        return e instanceof org.springframework.dao.DataAccessException;
     }
 }

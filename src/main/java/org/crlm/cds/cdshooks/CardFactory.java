@@ -19,7 +19,6 @@ import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.r4.model.ActivityDefinition;
 import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedArtifact;
 import org.hl7.fhir.r4.model.ServiceRequest;
@@ -30,7 +29,7 @@ import org.springframework.stereotype.Component;
  * action (CDS-on-FHIR mapping): title → summary; the patient's facts (the action's
  * dynamicValue), its evidence paragraphs, description (level of evidence, what to consider),
  * the scope note and the cited studies → detail; priority → indicator; documentation → source and links;
- * the rule code → source.topic; definitionCanonical ActivityDefinition → suggestion.
+ * the rule code → source.topic; the suggestions CQL offered (definitionCanonical sub-actions) → suggestions.
  */
 @Component
 public class CardFactory {
@@ -66,11 +65,11 @@ public class CardFactory {
             card.setLinks(links);
         }
         card.setOverrideReasons(overrideReasons(rule, rules));
-        if (rule.activityDefinition() != null) {
-            suggestion(rule.activityDefinition(), rules, context).ifPresent(suggestion -> {
-                card.addSuggestion(suggestion);
-                card.setSelectionBehaviour("at-most-one");
-            });
+        for (Decision.Suggested suggested : outcome.suggestions()) {
+            suggestion(suggested, rules, context).ifPresent(card::addSuggestion);
+        }
+        if (card.getSuggestions() != null && !card.getSuggestions().isEmpty()) {
+            card.setSelectionBehaviour(card.getSuggestions().size() == 1 ? "at-most-one" : "any");
         }
         card.setExtension(new RuleCardExtension(
                 new RuleCardExtension.Provenance(
@@ -189,38 +188,18 @@ public class CardFactory {
         return reasons.isEmpty() ? null : reasons;
     }
 
-    /**
-     * The suggestion of a rule's definition: an ActivityDefinition gives one draft order; an
-     * order-set PlanDefinition gives one draft order per ActivityDefinition of its actions
-     * (e.g. one coded order per gene), accepted together.
-     */
+    /** A suggestion CQL offered: one draft order per ActivityDefinition it chose (e.g. one coded order per gene), accepted together. */
     private static Optional<CdsServiceResponseSuggestionJson> suggestion(
-            String definition, RuleSet rules, HookContext context) {
+            Decision.Suggested suggested, RuleSet rules, HookContext context) {
         List<ActivityDefinition> activities = new ArrayList<>();
-        String label;
-        Optional<ActivityDefinition> single = rules.activityDefinition(definition);
-        if (single.isPresent()) {
-            activities.add(single.get());
-            label = single.get().getTitle();
-        } else {
-            Optional<PlanDefinition> orderSet = rules.planDefinition(definition);
-            if (orderSet.isEmpty()) {
-                return Optional.empty();
-            }
-            for (PlanDefinition.PlanDefinitionActionComponent action :
-                    orderSet.get().getAction()) {
-                if (action.hasDefinitionCanonicalType()) {
-                    rules.activityDefinition(action.getDefinitionCanonicalType().getValue())
-                            .ifPresent(activities::add);
-                }
-            }
-            label = orderSet.get().getTitle();
+        for (String definition : suggested.activityDefinitions()) {
+            rules.activityDefinition(definition).ifPresent(activities::add);
         }
         if (activities.isEmpty()) {
             return Optional.empty();
         }
         CdsServiceResponseSuggestionJson suggestion = new CdsServiceResponseSuggestionJson();
-        suggestion.setLabel(label);
+        suggestion.setLabel(suggested.label());
         suggestion.setUuid(UUID.randomUUID().toString());
         suggestion.setRecommended(true);
         for (ActivityDefinition ad : activities) {

@@ -204,6 +204,9 @@ public class LocalStoreReader {
             }
             return new Read(List.copyOf(resources), scoped);
         } catch (BaseServerResponseException | IllegalArgumentException e) {
+            if (ApiExceptionHandler.databaseUnavailable(e)) {
+                throw e;
+            }
             throw new DataUnavailableException(key, "Prefetch '" + key + "' could not be read from the local store");
         }
     }

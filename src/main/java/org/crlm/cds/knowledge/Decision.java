@@ -32,6 +32,7 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
      * @param failure     why the condition (or, for a fired rule, the facts) could not be evaluated
      * @param scopeNote   for a fired rule, how the evidence's setting relates to the planned ablation, or null
      * @param resources   for a fired rule, the FHIR resources the decision read (empty when not listed)
+     * @param suggestions for a fired rule, the suggestions its conditions offered, each with the orders chosen
      */
     public record RuleOutcome(
             RuleDefinition rule,
@@ -41,7 +42,8 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
             String libraryUrl,
             String libraryVersion,
             String scopeNote,
-            List<ResourceRef> resources) {
+            List<ResourceRef> resources,
+            List<Suggested> suggestions) {
 
         public RuleOutcome(
                 RuleDefinition rule,
@@ -50,13 +52,20 @@ public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
                 ExpressionFailure failure,
                 String libraryUrl,
                 String libraryVersion) {
-            this(rule, status, facts, failure, libraryUrl, libraryVersion, null, List.of());
+            this(rule, status, facts, failure, libraryUrl, libraryVersion, null, List.of(), List.of());
         }
 
         public boolean fired() {
             return status == Status.FIRED;
         }
     }
+
+    /**
+     * A suggestion CQL offered on a fired rule's card.
+     *
+     * @param activityDefinitions canonicals of the ActivityDefinitions to propose as draft orders, in order
+     */
+    public record Suggested(String label, List<String> activityDefinitions) {}
 
     public List<RuleOutcome> fired() {
         return rules.stream().filter(RuleOutcome::fired).toList();

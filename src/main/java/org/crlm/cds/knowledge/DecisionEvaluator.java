@@ -136,6 +136,29 @@ public final class DecisionEvaluator {
                 resources = resourceRefs(read.value());
             }
         }
+        List<Decision.Suggested> suggestions = new ArrayList<>();
+        for (SuggestionDefinition suggestion : rule.suggestions()) {
+            ExpressionResult offered = holds(session, suggestion.condition());
+            if (offered.failed()) {
+                factsFailure = factsFailure != null ? factsFailure : offered.failure();
+                continue;
+            }
+            if (!offered.isTrue()) {
+                continue;
+            }
+            List<String> orders = new ArrayList<>();
+            for (SuggestionDefinition.Order order : suggestion.orders()) {
+                ExpressionResult included = holds(session, order.condition());
+                if (included.failed()) {
+                    factsFailure = factsFailure != null ? factsFailure : included.failure();
+                } else if (included.isTrue()) {
+                    orders.add(order.activityDefinition());
+                }
+            }
+            if (!orders.isEmpty()) {
+                suggestions.add(new Decision.Suggested(suggestion.label(), List.copyOf(orders)));
+            }
+        }
         return new Decision.RuleOutcome(
                 rule,
                 Decision.Status.FIRED,
@@ -144,7 +167,13 @@ public final class DecisionEvaluator {
                 library,
                 applies.libraryVersion(),
                 scopeNote,
-                resources);
+                resources,
+                List.copyOf(suggestions));
+    }
+
+    /** A condition's result; no condition holds. */
+    private static ExpressionResult holds(EvaluationSession session, org.crlm.cds.rules.ExpressionRef condition) {
+        return condition == null ? new ExpressionResult(null, Boolean.TRUE, null, null) : session.evaluate(condition);
     }
 
     /** CQL tuples {type, id, version} → references, each once, in order. */

@@ -11,7 +11,7 @@ import org.hl7.fhir.r4.model.RelatedArtifact;
  *
  * @param ruleId             the rule code (R1 ... R8) from action.code
  * @param priority           action.priority: routine → info, urgent → warning, asap/stat → critical
- * @param activityDefinition canonical of an ActivityDefinition that becomes a suggestion, or null
+ * @param suggestions        the suggestions the card may carry (CQL decides which are offered)
  * @param planDefinition     canonical|version of the rule's PlanDefinition
  * @param evidenceParagraphs the findings the card quotes, in order
  * @param resources          expression (dynamicValue on action.input) listing the FHIR resources behind the decision
@@ -29,7 +29,7 @@ public record RuleDefinition(
         List<RelatedArtifact> documentation,
         ExpressionRef condition,
         ExpressionRef facts,
-        String activityDefinition,
+        List<SuggestionDefinition> suggestions,
         String planDefinition,
         List<EvidenceParagraph> evidenceParagraphs,
         ExpressionRef scopeNote,

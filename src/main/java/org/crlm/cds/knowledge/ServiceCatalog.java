@@ -127,14 +127,17 @@ public class ServiceCatalog {
             }
         }
         if (action.hasCondition()) {
-            into.add(toRule(action, owner));
+            into.add(toRule(action, owner, rules));
         }
         for (PlanDefinitionActionComponent child : action.getAction()) {
-            collectRules(child, owner, rules, into);
+            // A rule's sub-action with a definition is one of its card's suggestions, not a rule.
+            if (!(action.hasCondition() && child.hasDefinitionCanonicalType())) {
+                collectRules(child, owner, rules, into);
+            }
         }
     }
 
-    private static RuleDefinition toRule(PlanDefinitionActionComponent action, PlanDefinition owner) {
+    private static RuleDefinition toRule(PlanDefinitionActionComponent action, PlanDefinition owner, RuleSet rules) {
         String defaultLibrary = owner.hasLibrary() ? owner.getLibrary().get(0).getValue() : null;
         Coding ruleCode = action.getCode().stream()
                 .flatMap(c -> c.getCoding().stream())
@@ -159,9 +162,23 @@ public class ServiceCatalog {
                 resources = ref(dv.getExpression(), defaultLibrary);
             }
         }
-        String activity = action.hasDefinitionCanonicalType()
-                ? action.getDefinitionCanonicalType().getValue()
-                : null;
+        List<SuggestionDefinition> suggestions = new ArrayList<>();
+        if (action.hasDefinitionCanonicalType()) {
+            // A definition on the rule action itself: offered whenever the rule fires.
+            suggestion(action.getDefinitionCanonicalType().getValue(), null, null, defaultLibrary, rules)
+                    .ifPresent(suggestions::add);
+        }
+        for (PlanDefinitionActionComponent child : action.getAction()) {
+            if (child.hasDefinitionCanonicalType()) {
+                suggestion(
+                                child.getDefinitionCanonicalType().getValue(),
+                                child.hasTitle() ? child.getTitle() : null,
+                                applicability(child, defaultLibrary),
+                                defaultLibrary,
+                                rules)
+                        .ifPresent(suggestions::add);
+            }
+        }
         String priority = action.hasPriority() ? action.getPriority().toCode() : "routine";
         return new RuleDefinition(
                 ruleCode.getCode(),
@@ -173,12 +190,56 @@ public class ServiceCatalog {
                 action.getDocumentation(),
                 condition,
                 facts,
-                activity,
+                List.copyOf(suggestions),
                 owner.getUrl() + "|" + owner.getVersion(),
                 evidenceParagraphs(action),
                 scopeNote,
                 overrideReasons(action),
                 resources);
+    }
+
+    /**
+     * The suggestion of a definition: an ActivityDefinition is one order; an order-set
+     * PlanDefinition is one order per action with an ActivityDefinition, each under that action's
+     * condition (CQL of the order set's library). Empty when the definition is unknown.
+     */
+    private static Optional<SuggestionDefinition> suggestion(
+            String definition, String title, ExpressionRef condition, String defaultLibrary, RuleSet rules) {
+        Optional<org.hl7.fhir.r4.model.ActivityDefinition> single = rules.activityDefinition(definition);
+        if (single.isPresent()) {
+            return Optional.of(new SuggestionDefinition(
+                    title != null ? title : single.get().getTitle(),
+                    condition,
+                    List.of(new SuggestionDefinition.Order(definition, null))));
+        }
+        Optional<PlanDefinition> orderSet = rules.planDefinition(definition);
+        if (orderSet.isEmpty()) {
+            return Optional.empty();
+        }
+        String setLibrary =
+                orderSet.get().hasLibrary() ? orderSet.get().getLibrary().get(0).getValue() : defaultLibrary;
+        List<SuggestionDefinition.Order> orders = new ArrayList<>();
+        for (PlanDefinitionActionComponent action : orderSet.get().getAction()) {
+            if (action.hasDefinitionCanonicalType()) {
+                orders.add(new SuggestionDefinition.Order(
+                        action.getDefinitionCanonicalType().getValue(), applicability(action, setLibrary)));
+            }
+        }
+        return orders.isEmpty()
+                ? Optional.empty()
+                : Optional.of(new SuggestionDefinition(
+                        title != null ? title : orderSet.get().getTitle(), condition, List.copyOf(orders)));
+    }
+
+    private static ExpressionRef applicability(PlanDefinitionActionComponent action, String defaultLibrary) {
+        for (PlanDefinition.PlanDefinitionActionConditionComponent c : action.getCondition()) {
+            if (c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY) {
+                ExpressionRef ref = ref(c.getExpression(), defaultLibrary);
+                // A condition that is not CQL cannot hold here: it fails, so nothing is offered on it.
+                return ref != null ? ref : new ExpressionRef(defaultLibrary, "(condition is not CQL)");
+            }
+        }
+        return null;
     }
 
     private static List<Coding> overrideReasons(PlanDefinitionActionComponent action) {

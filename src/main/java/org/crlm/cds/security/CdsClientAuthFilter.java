@@ -26,6 +26,11 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
             ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
                             + "\"code\":\"login\",\"diagnostics\":\"Unauthorized\"}]}")
                     .getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DATABASE_UNAVAILABLE =
+            ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                            + "\"code\":\"transient\",\"diagnostics\":\"The service's database is unavailable;"
+                            + " try again shortly\"}]}")
+                    .getBytes(StandardCharsets.UTF_8);
 
     private final CdsJwtVerifier verifier;
     private final CdsClientProperties properties;
@@ -63,6 +68,15 @@ public class CdsClientAuthFilter extends OncePerRequestFilter {
             response.setHeader("WWW-Authenticate", "Bearer");
             response.setContentType("application/json");
             response.getOutputStream().write(UNAUTHORIZED);
+            return;
+        } catch (org.springframework.dao.DataAccessException databaseDown) {
+            // The token's jti cannot be checked against replays without the database: a 503 at once
+            // (the pool's connection timeout bounds the wait), never an unanswered or 500 call.
+            log.warn("CDS client JWT not checked, database unavailable: {}", databaseDown.toString());
+            request.setAttribute(RequestAttributes.REFUSAL_REASON, "database unavailable");
+            response.setStatus(503);
+            response.setContentType("application/json");
+            response.getOutputStream().write(DATABASE_UNAVAILABLE);
             return;
         }
         chain.doFilter(request, response);

@@ -1,6 +1,5 @@
 package org.crlm.cds.bench;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,6 +24,13 @@ public final class ServerProcess implements AutoCloseable {
 
     public ServerProcess(Path jar, int port, Path workDir, List<String> jvmOptions, List<String> appArgs)
             throws IOException {
+        this(jar, port, workDir, jvmOptions, appArgs, Path.of("."));
+    }
+
+    /** @param directory where the server runs: the checkout whose cql/ and fhir-resources/ it loads */
+    public ServerProcess(
+            Path jar, int port, Path workDir, List<String> jvmOptions, List<String> appArgs, Path directory)
+            throws IOException {
         Files.createDirectories(workDir);
         this.log = workDir.resolve("server.log");
         this.base = "http://127.0.0.1:" + port;
@@ -37,7 +43,7 @@ public final class ServerProcess implements AutoCloseable {
         command.addAll(appArgs);
         startedNanos = System.nanoTime();
         process = new ProcessBuilder(command)
-                .directory(new File("."))
+                .directory(directory.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

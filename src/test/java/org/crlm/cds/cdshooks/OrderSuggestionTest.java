@@ -14,52 +14,151 @@ import org.hl7.fhir.r4.model.ServiceRequest;
 import org.junit.jupiter.api.Test;
 
 /**
- * The R7 suggestion is an order an EHR can place: one draft ServiceRequest per gene, intent
- * order, for this patient, coded with the gene's LOINC test code (a well-formed code with a
- * valid check digit), and only clinician-facing text.
+ * Order suggestions an EHR can place: one draft ServiceRequest per gene, intent order, for this
+ * patient, coded with the gene's LOINC test code (a well-formed code with a valid check digit),
+ * and only clinician-facing text. R7 suggests ordering only when no KRAS result exists (an
+ * unreadable result is a gap on the GAPS card, not a reason to re-test); with KRAS wild type,
+ * the GAPS card suggests completing RAS/BRAF testing; a gene that has a result is never ordered again.
  */
 class OrderSuggestionTest {
+
+    private static final String KRAS = "21702-6";
+    private static final String NRAS = "85510-6";
+    private static final String BRAF = "58415-1";
 
     private final ScenarioDecks decks = new ScenarioDecks();
 
     @Test
-    void r7ProposesOneCodedPlaceableOrderPerGene() {
+    void onlyR7AndGapsSuggestOrdersAndEveryOrderIsCodedAndPlaceable() {
         int checked = 0;
         for (RuleTestCase s : RuleTestCase.all()) {
             for (CdsServiceResponseCardJson card : decks.deal(s).cards()) {
-                if (!"R7".equals(card.getSource().getTopic().getCode())) {
+                String rule = card.getSource().getTopic().getCode();
+                if (!"R7".equals(rule) && !"GAPS".equals(rule)) {
                     assertThat(card.getSuggestions())
                             .as(s.name() + " " + card.getSummary())
                             .isNullOrEmpty();
                     continue;
                 }
-                assertThat(card.getSuggestions()).hasSize(1);
-                CdsServiceResponseSuggestionJson suggestion =
-                        card.getSuggestions().get(0);
-                assertThat(suggestion.getLabel()).isEqualTo("Order KRAS, NRAS and BRAF mutation analysis");
-                List<String> codes = new ArrayList<>();
-                for (CdsServiceResponseSuggestionActionJson action : suggestion.getActions()) {
-                    assertThat(action.getType()).isEqualTo("create");
-                    assertClinicianFacing(action.getDescription());
-                    ServiceRequest order = (ServiceRequest) action.getResource();
-                    assertThat(order.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.DRAFT);
-                    assertThat(order.getIntent()).isEqualTo(ServiceRequest.ServiceRequestIntent.ORDER);
-                    assertThat(order.getSubject().getReference()).isEqualTo("Patient/" + s.patientId());
-                    assertThat(order.getRequester().getReference()).isEqualTo("Practitioner/test-surgeon");
-                    assertThat(order.getCode().getCoding()).hasSize(1);
-                    Coding coding = order.getCode().getCodingFirstRep();
-                    assertThat(coding.getSystem()).isEqualTo("http://loinc.org");
-                    assertThat(isLoincCode(coding.getCode()))
-                            .as(coding.getCode() + " is a well-formed LOINC code")
-                            .isTrue();
-                    assertClinicianFacing(order.getCode().getText());
-                    codes.add(coding.getCode());
+                if (card.getSuggestions() == null || card.getSuggestions().isEmpty()) {
+                    continue;
                 }
-                assertThat(codes).containsExactly("21702-6", "85510-6", "58415-1");
+                assertThat(card.getSuggestions()).as(s.name()).hasSize(1);
+                assertThat(card.getSelectionBehaviour()).isEqualTo("at-most-one");
+                assertClinicianFacing(card.getSuggestions().get(0).getLabel());
+                assertThat(orderCodes(card, s)).isNotEmpty();
                 checked++;
             }
         }
-        assertThat(checked).as("scenarios where R7 fires").isPositive();
+        assertThat(checked).as("cards with an order suggestion").isPositive();
+    }
+
+    @Test
+    void noKrasResultAtAllR7ProposesKrasNrasAndBraf() {
+        // No genetic result of any gene in the record.
+        assertThat(suggestedCodes("040-text-thermal-ablation-liver-bodysite-no-kras", "R7"))
+                .containsExactly(KRAS, NRAS, BRAF);
+        assertThat(suggestedCodes("040-text-thermal-ablation-liver-bodysite-no-kras", "GAPS"))
+                .isEmpty();
+    }
+
+    @Test
+    void aKrasResultThatCannotBeReadIsAGapNotAReasonToRetest() {
+        String scenario = "400-kras-result-unmapped-local-answer-no-order-suggestion";
+        assertThat(fired(scenario)).contains("R7", "GAPS");
+        assertThat(suggestedCodes(scenario, "R7")).isEmpty();
+        assertThat(suggestedCodes(scenario, "GAPS")).isEmpty();
+        assertThat(card(scenario, "GAPS").getDetail()).contains("KRAS status unknown: result unreadable");
+        assertThat(card(scenario, "R7").getDetail())
+                .contains("a result exists but could not be read")
+                .doesNotContain("KRAS not tested");
+    }
+
+    @Test
+    void r7OrdersOnlyTheGenesWithoutAResult() {
+        String scenario = "403-kras-not-tested-nras-wild-type-orders-kras-braf";
+        assertThat(suggestedCodes(scenario, "R7")).containsExactly(KRAS, BRAF);
+    }
+
+    @Test
+    void krasWildTypeWithNrasOrBrafUntestedSuggestsCompletingRasBrafTesting() {
+        String both = "401-kras-wild-type-nras-braf-not-tested-complete-testing";
+        assertThat(fired(both)).containsExactly("GAPS");
+        assertThat(suggestedCodes(both, "GAPS")).containsExactly(NRAS, BRAF);
+        assertThat(card(both, "GAPS").getSuggestions().get(0).getLabel()).startsWith("Complete RAS/BRAF testing");
+        assertThat(card(both, "GAPS").getDetail())
+                .contains("NRAS not known with KRAS wild type (not tested): complete RAS/BRAF testing")
+                .contains("BRAF not known with KRAS wild type (not tested): complete RAS/BRAF testing");
+
+        assertThat(suggestedCodes("183-nras-absent-braf-not-tested-gap", "GAPS"))
+                .containsExactly(BRAF);
+    }
+
+    @Test
+    void anUnreadableBrafResultWithKrasWildTypeIsListedButNotOrderedAgain() {
+        String scenario = "402-kras-nras-wild-type-braf-unreadable-no-suggestion";
+        assertThat(fired(scenario)).contains("R6", "GAPS");
+        assertThat(suggestedCodes(scenario, "GAPS")).isEmpty();
+        assertThat(card(scenario, "GAPS").getDetail())
+                .contains("BRAF not known with KRAS wild type (result unreadable)")
+                .doesNotContain("complete RAS/BRAF testing");
+    }
+
+    private RuleTestCase scenario(String id) {
+        return RuleTestCase.all().stream()
+                .filter(s -> s.id().equals(id))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no scenario " + id));
+    }
+
+    private List<String> fired(String id) {
+        return decks.deal(scenario(id)).cards().stream()
+                .map(c -> c.getSource().getTopic().getCode())
+                .toList();
+    }
+
+    private CdsServiceResponseCardJson card(String id, String rule) {
+        return decks.deal(scenario(id)).cards().stream()
+                .filter(c -> rule.equals(c.getSource().getTopic().getCode()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(id + " has no " + rule + " card"));
+    }
+
+    private List<String> suggestedCodes(String id, String rule) {
+        RuleTestCase s = scenario(id);
+        return decks.deal(s).cards().stream()
+                .filter(c -> rule.equals(c.getSource().getTopic().getCode()))
+                .findFirst()
+                .map(c -> orderCodes(c, s))
+                .orElseThrow(() -> new AssertionError(id + " has no " + rule + " card"));
+    }
+
+    /** The LOINC codes of the card's suggested orders, checking each order is placeable. */
+    private static List<String> orderCodes(CdsServiceResponseCardJson card, RuleTestCase s) {
+        List<String> codes = new ArrayList<>();
+        if (card.getSuggestions() == null) {
+            return codes;
+        }
+        for (CdsServiceResponseSuggestionJson suggestion : card.getSuggestions()) {
+            for (CdsServiceResponseSuggestionActionJson action : suggestion.getActions()) {
+                assertThat(action.getType()).isEqualTo("create");
+                assertClinicianFacing(action.getDescription());
+                ServiceRequest order = (ServiceRequest) action.getResource();
+                assertThat(order.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.DRAFT);
+                assertThat(order.getIntent()).isEqualTo(ServiceRequest.ServiceRequestIntent.ORDER);
+                assertThat(order.getSubject().getReference()).isEqualTo("Patient/" + s.patientId());
+                assertThat(order.getRequester().getReference()).isEqualTo("Practitioner/test-surgeon");
+                assertThat(order.getCode().getCoding()).hasSize(1);
+                Coding coding = order.getCode().getCodingFirstRep();
+                assertThat(coding.getSystem()).isEqualTo("http://loinc.org");
+                assertThat(isLoincCode(coding.getCode()))
+                        .as(coding.getCode() + " is a well-formed LOINC code")
+                        .isTrue();
+                assertClinicianFacing(order.getCode().getText());
+                codes.add(coding.getCode());
+            }
+        }
+        return codes;
     }
 
     @Test
