@@ -698,6 +698,12 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                                     .filter(m -> m.contains("FORGED-KID")))
                             .allSatisfy(line -> assertThat(line.length()).isLessThan(1000));
                 }));
+        // ---- card text: the record's words are shown, never rendered as markdown ----
+        cases.add(new Case(
+                "a record whose result names inject markdown into the card",
+                200,
+                this::markdownInjectionIntoACard,
+                List.of("[click](", "![x](", "<script>", "\\n#", "](http://evil")));
         // ---- publishing: documentation URLs become card links ----
         for (String url : List.of(
                 "javascript:alert(document.cookie)",
@@ -856,6 +862,53 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                                 .serialize()),
                 bData));
         return cases.stream();
+    }
+
+    /** What a record's text tries to make of a card: a link, an image, HTML and a heading. */
+    static final String INJECTION =
+            "[click](javascript:alert(1)) ![x](http://evil/) <script>alert(1)</script>\n# heading";
+
+    /**
+     * Order-sign for a KRAS-mutated patient (scenario 002) whose variant result is named by the
+     * injection: the R1 card quotes the name, escaped, so it shows as the text it is.
+     */
+    private Http.Response markdownInjectionIntoACard() {
+        org.crlm.cds.authoring.RuleTestCase scenario = org.crlm.cds.authoring.RuleTestCase.load(
+                        org.crlm.cds.authoring.RuleTestCase.DIR.resolve(
+                                "002-kras-variant-geneid-bare-code-dna-change.json"))
+                .relativeTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+        List<org.hl7.fhir.instance.model.api.IBaseResource> record = scenario.recordResources();
+        int named = 0;
+        for (org.hl7.fhir.instance.model.api.IBaseResource resource : record) {
+            if (resource instanceof org.hl7.fhir.r4.model.Observation obs
+                    && obs.getCode().hasCoding("http://loinc.org", "69548-6")) {
+                obs.getCode().getCodingFirstRep().setDisplay(INJECTION);
+                obs.getCode().setText(INJECTION);
+                named++;
+            }
+        }
+        assertThat(named).as("the variant result to rename").isEqualTo(1);
+        org.crlm.cds.support.CdsClient cds = new org.crlm.cds.support.CdsClient(base(), keys());
+        Http.Response response = cds.call(
+                scenario.serviceId(),
+                scenario.request(org.crlm.cds.authoring.BundlePrefetch.full(
+                        cds.prefetchTemplates().get(scenario.serviceId()), scenario.patientId(), record)));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        JsonNode r1 = null;
+        for (JsonNode card : response.json().path("cards")) {
+            if ("R1".equals(card.path("source").path("topic").path("code").asText())) {
+                r1 = card;
+            }
+        }
+        assertThat(r1).as("the R1 card: " + response.body()).isNotNull();
+        String detail = r1.path("detail").asText();
+        assertThat(detail)
+                .as("the name is quoted, escaped, on the card's first line")
+                .contains("\\[click\\](javascript:alert(1)) \\!\\[x\\](http\\://evil/) "
+                        + "\\<script\\>alert(1)\\</script\\> \\# heading")
+                .doesNotContain("[click](", "![x](", "<script>", "\n#", "\n# ");
+        assertThat(detail.split("\n\n")[0]).startsWith("**This patient:** KRAS c.35G\\>A (mutated)");
+        return response;
     }
 
     private static byte[] bomb;
