@@ -724,6 +724,32 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                     },
                     List.of("Exception")));
         }
+        // ---- the CQL budget: what a published library may cost ----
+        cases.add(new Case(
+                "a library nesting an expression 50 000 brackets deep",
+                422,
+                () -> publishProbe(
+                        "define \"Deep\":\n  " + "(".repeat(50_000) + "1" + ")".repeat(50_000),
+                        "BudgetProbe line 4, column",
+                        "max-nesting-depth"),
+                List.of("Exception", "StackOverflow")));
+        cases.add(new Case(
+                "a library chaining 40 000 additions",
+                422,
+                () -> publishProbe(
+                        "define \"Long\":\n  1" + " + 1".repeat(40_000),
+                        "BudgetProbe line 4, column",
+                        "max-expression-depth"),
+                List.of("Exception", "StackOverflow")));
+        cases.add(new Case(
+                "a library with a catastrophic regular expression",
+                422,
+                () -> publishProbe(
+                        "define \"Name\": 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'\n"
+                                + "define \"Odd\": Matches(\"Name\", '(a+)+$')",
+                        "BudgetProbe line 4, column",
+                        "backtracks exponentially"),
+                List.of("Exception")));
         // ---- management endpoints and the console's patient data ----
         List<String> metrics = List.of("jvm_memory", "cds_hook", "http_server_requests", "\"measurements\"");
         cases.add(new Case(
@@ -862,6 +888,30 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                                 .serialize()),
                 bData));
         return cases.stream();
+    }
+
+    /**
+     * Publishes a new library holding the given definitions and returns the answer; its
+     * diagnostics must name the place (library:line:) and the bound crossed.
+     */
+    private Http.Response publishProbe(String definitions, String place, String bound) {
+        String cql = "library BudgetProbe version '9.16.0'\n\n" + definitions + "\n";
+        String library =
+                """
+                {"resourceType": "Library", "id": "fhircat-budget-probe", "url": "http://crlm-cds.org/fhir/Library/BudgetProbe",
+                 "name": "BudgetProbe", "version": "9.16.0", "status": "active",
+                 "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/library-type", "code": "logic-library"}]},
+                 "content": [{"contentType": "text/cql", "data": "%s"}]}"""
+                        .formatted(java.util.Base64.getEncoder()
+                                .encodeToString(cql.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        // The deadline under test is the server's; this only keeps a regression from hanging the build.
+        Http.Response response = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(120),
+                () -> fhir(
+                        "PUT", "Library/fhircat-budget-probe", library, user("user/*.read", TestKeys.AUTHORING_SCOPE)));
+        String diagnostics = response.json().findValuesAsText("diagnostics").toString();
+        assertThat(diagnostics).as(response.body()).contains(place, bound);
+        return response;
     }
 
     /** What a record's text tries to make of a card: a link, an image, HTML and a heading. */
