@@ -12,6 +12,7 @@ import org.crlm.cds.knowledge.DecisionEvaluator;
 import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.CqlMessage;
+import org.crlm.cds.rules.EvaluationSession;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleLibraryCache;
 import org.crlm.cds.rules.RuleSet;
@@ -24,7 +25,8 @@ import org.springframework.stereotype.Component;
  * (libraries, include versions, value sets, expansions, prefetch templates), and every scenario
  * of the {@link ScenarioStore} must evaluate under it with no rule failing. A scenario whose
  * cards change (compared with the rules in service) is accepted only when its expectation says
- * so: the one in the store, or one the same request supplies.
+ * so: the one in the store, or one the same request supplies. A candidate that runs past the
+ * evaluation deadline ({@code crlm.rules.budget}) is refused at the first scenario that does.
  */
 @Component
 public class PublishGate {
@@ -99,6 +101,13 @@ public class PublishGate {
                     .forEach((rule, why) -> problems.add(problem(
                             "scenario " + scenario.id(),
                             "rule " + rule + " fails to evaluate under the candidate: " + why)));
+            if (timedOut(outcome)) {
+                // Each further scenario would wait out the same deadline: one is enough to refuse.
+                problems.add(problem(
+                        "scenario " + scenario.id(),
+                        "the candidate runs past the evaluation deadline; the remaining scenarios were not run"));
+                break;
+            }
             Set<String> after = new TreeSet<>(outcome.fired());
             Set<String> was = before.get(scenario.id());
             if (was == null || was.equals(after)) {
@@ -157,6 +166,12 @@ public class PublishGate {
             baseline = current;
         }
         return current.fired();
+    }
+
+    private static boolean timedOut(RuleTestRunner.Outcome outcome) {
+        return outcome.decision().rules().stream()
+                .anyMatch(r -> r.failure() != null
+                        && EvaluationSession.TIMEOUT.equals(r.failure().errorType()));
     }
 
     static String text(Set<String> rules) {

@@ -28,8 +28,9 @@ import org.springframework.stereotype.Component;
  * Turns a rule whose condition held into a CDS Hooks 2.0 card, purely from its PlanDefinition
  * action (CDS-on-FHIR mapping): title → summary; the patient's facts (the action's
  * dynamicValue), its evidence paragraphs, description (level of evidence, what to consider),
- * the scope note and the cited studies → detail; priority → indicator; documentation → source and links;
- * the rule code → source.topic; the suggestions CQL offered (definitionCanonical sub-actions) → suggestions.
+ * the scope note and the cited studies → detail (what is computed from the record escaped for markdown);
+ * priority → indicator; documentation → source and links; the rule code → source.topic; the
+ * suggestions CQL offered (definitionCanonical sub-actions) → suggestions.
  */
 @Component
 public class CardFactory {
@@ -116,7 +117,9 @@ public class CardFactory {
         RuleDefinition rule = outcome.rule();
         List<String> sections = new ArrayList<>();
         if (outcome.facts() != null && !outcome.facts().isBlank()) {
-            sections.add("**This patient:** " + outcome.facts().trim());
+            // Computed from the record: names, displays and notes are the patient's text, never markdown.
+            sections.add(
+                    "**This patient:** " + MarkdownText.escape(outcome.facts().trim()));
         }
         if (!rule.evidenceParagraphs().isEmpty()) {
             StringBuilder evidence = new StringBuilder("**Evidence.**");
@@ -134,7 +137,7 @@ public class CardFactory {
             sections.add(rule.evidence().trim());
         }
         if (outcome.scopeNote() != null && !outcome.scopeNote().isBlank()) {
-            sections.add("**Scope.** " + outcome.scopeNote().trim());
+            sections.add("**Scope.** " + MarkdownText.escape(outcome.scopeNote().trim()));
         }
         List<String> sources = new ArrayList<>();
         for (RelatedArtifact doc : rule.documentation()) {

@@ -14,8 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,11 +34,16 @@ import org.cqframework.cql.cql2elm.ModelManager;
 import org.cqframework.cql.cql2elm.model.CompiledLibrary;
 import org.cqframework.cql.cql2elm.tracking.TrackBack;
 import org.hl7.elm.r1.VersionedIdentifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Translates CQL to ELM in memory. Translation happens at start-up and when a library is
  * published, never on the request path; {@link #translations()} counts every library
- * translated so that can be checked.
+ * translated so that can be checked. Every translation runs within the {@link CqlBudget}: sources
+ * too long or nested too deep are refused before the translator sees them, and a translation
+ * that uses more than its processor time is given up on (it runs on a thread of its own, with a
+ * large stack) and reported.
  */
 public final class CqlLibraryCompiler {
 
@@ -44,7 +53,17 @@ public final class CqlLibraryCompiler {
     /** Enough for every library of a few rule sets in flight (service, console drafts). */
     public static final int DEFAULT_CACHE_SIZE = 32;
 
-    private final ModelManager modelManager = new ModelManager();
+    private static final Logger log = LoggerFactory.getLogger(CqlLibraryCompiler.class);
+
+    /**
+     * The translator recurses per level of nesting: it runs on a thread of its own with this
+     * stack, so a source within the budget never overflows and one beyond it overflows there.
+     */
+    private static final long TRANSLATOR_STACK_BYTES = 64L * 1024 * 1024;
+
+    private final CqlBudget budget;
+    /** Replaced when a translation is abandoned, which may still be using the old one. */
+    private volatile ModelManager modelManager = new ModelManager();
     /**
      * FHIRHelpers and other libraries that come with the translator, compiled once. Bounded by
      * what the translator bundles: a source that includes anything else fails to compile.
@@ -60,11 +79,19 @@ public final class CqlLibraryCompiler {
     private final AtomicLong translations = new AtomicLong();
 
     public CqlLibraryCompiler() {
-        this(DEFAULT_CACHE_SIZE);
+        this(DEFAULT_CACHE_SIZE, CqlBudget.DEFAULTS);
     }
 
-    /** @param cacheSize how many compiled libraries to keep for reuse */
     public CqlLibraryCompiler(int cacheSize) {
+        this(cacheSize, CqlBudget.DEFAULTS);
+    }
+
+    /**
+     * @param cacheSize how many compiled libraries to keep for reuse
+     * @param budget    the bounds on each source and the deadline of each translation
+     */
+    public CqlLibraryCompiler(int cacheSize, CqlBudget budget) {
+        this.budget = budget;
         // Evictions run on the calling thread, so the bound holds when compile returns.
         this.bySourceHash = Caffeine.newBuilder()
                 .maximumSize(cacheSize)
@@ -81,6 +108,10 @@ public final class CqlLibraryCompiler {
         return options;
     }
 
+    public CqlBudget budget() {
+        return budget;
+    }
+
     /** Number of CQL libraries translated by this compiler since start. */
     public long translations() {
         return translations.get();
@@ -88,25 +119,88 @@ public final class CqlLibraryCompiler {
 
     /**
      * Translates every source (included libraries first) with the sources resolving each
-     * other's includes; FHIRHelpers comes from the translator.
+     * other's includes; FHIRHelpers comes from the translator. Within the budget: a source
+     * beyond its bounds is refused with the line and column where it crosses them, and a
+     * translation past its processor time is reported as an error for every source.
      */
     public synchronized CompilationResult compile(Collection<CqlSource> sources) {
+        ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
+            Thread worker = new Thread(null, task, "cql-translation", TRANSLATOR_STACK_BYTES);
+            worker.setDaemon(true);
+            return worker;
+        });
+        try {
+            return CpuBoundedRun.run(
+                    thread,
+                    () -> translate(sources),
+                    budget.translationCpuLimit(),
+                    System.nanoTime() + budget.translationCpuLimit().toNanos() * 10);
+        } catch (CpuBoundedRun.Exceeded e) {
+            modelManager = new ModelManager();
+            log.error(
+                    "CQL translation of {} given up: {} (crlm.rules.budget.translation-cpu-limit)",
+                    sources.stream().map(CqlSource::name).toList(),
+                    e.reason());
+            return failedForEvery(
+                    sources,
+                    "Translation was given up: " + e.reason()
+                            + " (crlm.rules.budget.translation-cpu-limit); simplify the library");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            return failedForEvery(
+                    sources,
+                    cause instanceof StackOverflowError
+                            ? TOO_DEEP_FOR_THE_TRANSLATOR
+                            : "Translation failed: " + cause.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failedForEvery(sources, "Translation was interrupted");
+        } finally {
+            // The thread ends with its task, even one given up on.
+            thread.shutdown();
+        }
+    }
+
+    private static final String TOO_DEEP_FOR_THE_TRANSLATOR =
+            "The library is nested too deeply for the translator; split its expressions into named definitions";
+
+    private static CompilationResult failedForEvery(Collection<CqlSource> sources, String message) {
+        List<CqlMessage> errors = sources.stream()
+                .map(s -> new CqlMessage(CqlMessage.Severity.ERROR, s.name(), null, null, message))
+                .toList();
+        return new CompilationResult(errors, List.of(), Map.of());
+    }
+
+    private CompilationResult translate(Collection<CqlSource> sources) {
         Map<String, CqlSource> byKey = new LinkedHashMap<>();
         for (CqlSource s : sources) {
             byKey.put(s.key(), s);
         }
         Map<String, String> cacheKeys = cacheKeys(byKey.values());
         Map<VersionedIdentifier, CompiledLibrary> cache = new ConcurrentHashMap<>(bundledLibraries);
-        for (CqlSource s : byKey.values()) {
+        Set<CqlMessage> errors = new LinkedHashSet<>();
+        for (CqlSource s : List.copyOf(byKey.values())) {
             CompiledLibrary known = bySourceHash.getIfPresent(cacheKeys.get(s.key()));
             if (known != null) {
                 cache.put(identifier(s), known);
+                continue;
+            }
+            // Checked before the translator sees it; a refused source is not translated at all.
+            Optional<CqlMessage> beyond;
+            try {
+                beyond = CqlSourceLimits.check(s, budget);
+            } catch (StackOverflowError e) {
+                beyond = Optional.of(
+                        new CqlMessage(CqlMessage.Severity.ERROR, s.name(), null, null, TOO_DEEP_FOR_THE_TRANSLATOR));
+            }
+            if (beyond.isPresent()) {
+                errors.add(beyond.get());
+                byKey.remove(s.key());
             }
         }
         LibraryManager manager = new LibraryManager(modelManager, options(), cache);
         manager.getLibrarySourceLoader().registerProvider(new SourceSetProvider(byKey));
 
-        Set<CqlMessage> errors = new LinkedHashSet<>();
         Set<CqlMessage> warnings = new LinkedHashSet<>();
         Map<VersionedIdentifier, CompiledLibrary> compiled = new LinkedHashMap<>();
         for (CqlSource source : dependencyOrder(byKey.values())) {
@@ -132,6 +226,9 @@ public final class CqlLibraryCompiler {
             } catch (RuntimeException e) {
                 errors.add(new CqlMessage(
                         CqlMessage.Severity.ERROR, source.name(), null, null, String.valueOf(e.getMessage())));
+            } catch (StackOverflowError e) {
+                errors.add(new CqlMessage(
+                        CqlMessage.Severity.ERROR, source.name(), null, null, TOO_DEEP_FOR_THE_TRANSLATOR));
             }
             for (CqlCompilerException e : found) {
                 CqlMessage message = toMessage(e, source.name());

@@ -4,6 +4,10 @@ import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 import kotlin.Pair;
 import org.opencds.cqf.cql.engine.debug.Location;
 import org.opencds.cqf.cql.engine.debug.SourceLocator;
@@ -13,27 +17,54 @@ import org.opencds.cqf.cql.engine.execution.EvaluationExpressionRef;
 import org.opencds.cqf.cql.engine.execution.EvaluationParams;
 import org.opencds.cqf.cql.engine.execution.EvaluationResult;
 import org.opencds.cqf.cql.engine.execution.EvaluationResults;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Evaluation of one patient's data against one rule set, one expression at a time, on one
  * engine whose expression cache shares common definitions between calls. Not thread-safe:
  * one session per hook call.
+ *
+ * <p>Each expression runs on an evaluation thread and is waited for while it has used no more
+ * than the budget's processor time, and not past the decision's deadline: one that goes beyond
+ * is a failure ({@link #TIMEOUT}), so its rule is a failed rule and the other rules still
+ * answer. The Java platform cannot stop a running computation, so the abandoned one finishes on
+ * its own thread and its engine is not used again.
  */
 public final class EvaluationSession {
 
+    /** The error type of an expression that ran past its deadline. */
+    public static final String TIMEOUT = "EvaluationTimeout";
+
+    private static final Logger log = LoggerFactory.getLogger(EvaluationSession.class);
+
     private final RuleSet rules;
-    private final CqlEngine engine;
+    private final Supplier<CqlEngine> engines;
+    private CqlEngine engine;
     private final String patientId;
     private final Map<String, Object> parameters;
     private final ZonedDateTime now;
+    private final CqlBudget budget;
+    private final ExecutorService evaluationThreads;
+    private final long decisionDeadline;
 
     EvaluationSession(
-            RuleSet rules, CqlEngine engine, String patientId, Map<String, Object> parameters, ZonedDateTime now) {
+            RuleSet rules,
+            Supplier<CqlEngine> engines,
+            String patientId,
+            Map<String, Object> parameters,
+            ZonedDateTime now,
+            CqlBudget budget,
+            ExecutorService evaluationThreads) {
         this.now = now;
         this.rules = rules;
-        this.engine = engine;
+        this.engines = engines;
+        this.engine = engines.get();
         this.patientId = patientId;
         this.parameters = parameters;
+        this.budget = budget;
+        this.evaluationThreads = evaluationThreads;
+        this.decisionDeadline = System.nanoTime() + budget.decisionTimeout().toNanos();
     }
 
     public RuleSet rules() {
@@ -57,6 +88,41 @@ public final class EvaluationSession {
                     null);
         }
         RuleLibrary lib = library.get();
+        if (System.nanoTime() >= decisionDeadline) {
+            return timedOut(
+                    lib, ref, "the decision's " + CpuBoundedRun.readable(budget.decisionTimeout()) + " had passed");
+        }
+        CqlEngine current = engine;
+        try {
+            return CpuBoundedRun.run(
+                    evaluationThreads,
+                    () -> evaluateOn(current, lib, ref),
+                    budget.evaluationCpuLimit(),
+                    decisionDeadline);
+        } catch (CpuBoundedRun.Exceeded e) {
+            // The abandoned evaluation still holds that engine; the next expressions get a fresh one.
+            engine = engines.get();
+            log.warn("Expression {} of {} given up: {}; it ends on its own thread", ref.name(), lib.name(), e.reason());
+            return timedOut(lib, ref, e.reason());
+        } catch (RejectedExecutionException e) {
+            return new ExpressionResult(ref, null, failure(lib, ref.name(), e), lib.version());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            return new ExpressionResult(
+                    ref,
+                    null,
+                    failure(
+                            lib,
+                            ref.name(),
+                            cause instanceof RuntimeException r ? r : new IllegalStateException(cause)),
+                    lib.version());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return timedOut(lib, ref, "the evaluation was interrupted");
+        }
+    }
+
+    private ExpressionResult evaluateOn(CqlEngine engine, RuleLibrary lib, ExpressionRef ref) {
         EvaluationParams.Builder params = new EvaluationParams.Builder();
         params.setContextParameter(new Pair<>("Patient", patientId));
         params.setParameters(parameters);
@@ -77,7 +143,34 @@ public final class EvaluationSession {
             return new ExpressionResult(ref, expression == null ? null : expression.getValue(), null, lib.version());
         } catch (RuntimeException e) {
             return new ExpressionResult(ref, null, failure(lib, ref.name(), e), lib.version());
+        } catch (StackOverflowError e) {
+            return new ExpressionResult(
+                    ref,
+                    null,
+                    new ExpressionFailure(
+                            lib.name(),
+                            ref.name(),
+                            null,
+                            null,
+                            "StackOverflowError",
+                            "The expression recursed too deeply to evaluate"),
+                    lib.version());
         }
+    }
+
+    private static ExpressionResult timedOut(RuleLibrary lib, ExpressionRef ref, String why) {
+        return new ExpressionResult(
+                ref,
+                null,
+                new ExpressionFailure(
+                        lib.name(),
+                        ref.name(),
+                        null,
+                        null,
+                        TIMEOUT,
+                        "Evaluation given up: " + why + " (crlm.rules.budget.evaluation-cpu-limit, "
+                                + "crlm.rules.budget.decision-timeout)"),
+                lib.version());
     }
 
     private static ExpressionFailure failure(RuleLibrary lib, String expression, RuntimeException e) {

@@ -149,6 +149,13 @@ public final class RuleSetBuilder {
                 compiled.warnings());
 
         checkDependencies(rules.values(), compiled, terminology, knowledge, problems);
+        // Regular expressions are checked where they are compiled: a catastrophic one is never published.
+        Map<String, org.hl7.elm.r1.Library> elmByName = new HashMap<>();
+        compiled.libraries().forEach((id, library) -> elmByName.put(id.getId(), library.getLibrary()));
+        for (RuleLibrary library : rules.values()) {
+            problems.addAll(RegexLimits.check(
+                    library.elm(), elmByName, compiler.budget().maxRegexLength()));
+        }
         for (PlanDefinition plan : knowledge.planDefinitions()) {
             // A plan on a library that did not compile adds nothing to that library's own errors.
             String planLibrary = plan.hasLibrary()

@@ -9,7 +9,8 @@ public class RulesConfig {
 
     @Bean
     public CqlLibraryCompiler cqlLibraryCompiler(RulesProperties properties) {
-        return new CqlLibraryCompiler(properties.compiledLibraryCacheSize());
+        return new CqlLibraryCompiler(
+                properties.compiledLibraryCacheSize(), properties.budget().cqlBudget());
     }
 
     @Bean
@@ -23,7 +24,7 @@ public class RulesConfig {
     }
 
     @Bean
-    public RuleEngine ruleEngine() {
-        return new RuleEngine();
+    public RuleEngine ruleEngine(RulesProperties properties) {
+        return new RuleEngine(properties.budget().cqlBudget());
     }
 }

@@ -698,6 +698,12 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                                     .filter(m -> m.contains("FORGED-KID")))
                             .allSatisfy(line -> assertThat(line.length()).isLessThan(1000));
                 }));
+        // ---- card text: the record's words are shown, never rendered as markdown ----
+        cases.add(new Case(
+                "a record whose result names inject markdown into the card",
+                200,
+                this::markdownInjectionIntoACard,
+                List.of("[click](", "![x](", "<script>", "\\n#", "](http://evil")));
         // ---- publishing: documentation URLs become card links ----
         for (String url : List.of(
                 "javascript:alert(document.cookie)",
@@ -718,6 +724,32 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                     },
                     List.of("Exception")));
         }
+        // ---- the CQL budget: what a published library may cost ----
+        cases.add(new Case(
+                "a library nesting an expression 50 000 brackets deep",
+                422,
+                () -> publishProbe(
+                        "define \"Deep\":\n  " + "(".repeat(50_000) + "1" + ")".repeat(50_000),
+                        "BudgetProbe line 4, column",
+                        "max-nesting-depth"),
+                List.of("Exception", "StackOverflow")));
+        cases.add(new Case(
+                "a library chaining 40 000 additions",
+                422,
+                () -> publishProbe(
+                        "define \"Long\":\n  1" + " + 1".repeat(40_000),
+                        "BudgetProbe line 4, column",
+                        "max-expression-depth"),
+                List.of("Exception", "StackOverflow")));
+        cases.add(new Case(
+                "a library with a catastrophic regular expression",
+                422,
+                () -> publishProbe(
+                        "define \"Name\": 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'\n"
+                                + "define \"Odd\": Matches(\"Name\", '(a+)+$')",
+                        "BudgetProbe line 4, column",
+                        "backtracks exponentially"),
+                List.of("Exception")));
         // ---- management endpoints and the console's patient data ----
         List<String> metrics = List.of("jvm_memory", "cds_hook", "http_server_requests", "\"measurements\"");
         cases.add(new Case(
@@ -856,6 +888,77 @@ class FhirApiSecurityCatalogueIT extends AppIntegrationTest {
                                 .serialize()),
                 bData));
         return cases.stream();
+    }
+
+    /**
+     * Publishes a new library holding the given definitions and returns the answer; its
+     * diagnostics must name the place (library:line:) and the bound crossed.
+     */
+    private Http.Response publishProbe(String definitions, String place, String bound) {
+        String cql = "library BudgetProbe version '9.16.0'\n\n" + definitions + "\n";
+        String library =
+                """
+                {"resourceType": "Library", "id": "fhircat-budget-probe", "url": "http://crlm-cds.org/fhir/Library/BudgetProbe",
+                 "name": "BudgetProbe", "version": "9.16.0", "status": "active",
+                 "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/library-type", "code": "logic-library"}]},
+                 "content": [{"contentType": "text/cql", "data": "%s"}]}"""
+                        .formatted(java.util.Base64.getEncoder()
+                                .encodeToString(cql.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        // The deadline under test is the server's; this only keeps a regression from hanging the build.
+        Http.Response response = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(120),
+                () -> fhir(
+                        "PUT", "Library/fhircat-budget-probe", library, user("user/*.read", TestKeys.AUTHORING_SCOPE)));
+        String diagnostics = response.json().findValuesAsText("diagnostics").toString();
+        assertThat(diagnostics).as(response.body()).contains(place, bound);
+        return response;
+    }
+
+    /** What a record's text tries to make of a card: a link, an image, HTML and a heading. */
+    static final String INJECTION =
+            "[click](javascript:alert(1)) ![x](http://evil/) <script>alert(1)</script>\n# heading";
+
+    /**
+     * Order-sign for a KRAS-mutated patient (scenario 002) whose variant result is named by the
+     * injection: the R1 card quotes the name, escaped, so it shows as the text it is.
+     */
+    private Http.Response markdownInjectionIntoACard() {
+        org.crlm.cds.authoring.RuleTestCase scenario = org.crlm.cds.authoring.RuleTestCase.load(
+                        org.crlm.cds.authoring.RuleTestCase.DIR.resolve(
+                                "002-kras-variant-geneid-bare-code-dna-change.json"))
+                .relativeTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+        List<org.hl7.fhir.instance.model.api.IBaseResource> record = scenario.recordResources();
+        int named = 0;
+        for (org.hl7.fhir.instance.model.api.IBaseResource resource : record) {
+            if (resource instanceof org.hl7.fhir.r4.model.Observation obs
+                    && obs.getCode().hasCoding("http://loinc.org", "69548-6")) {
+                obs.getCode().getCodingFirstRep().setDisplay(INJECTION);
+                obs.getCode().setText(INJECTION);
+                named++;
+            }
+        }
+        assertThat(named).as("the variant result to rename").isEqualTo(1);
+        org.crlm.cds.support.CdsClient cds = new org.crlm.cds.support.CdsClient(base(), keys());
+        Http.Response response = cds.call(
+                scenario.serviceId(),
+                scenario.request(org.crlm.cds.authoring.BundlePrefetch.full(
+                        cds.prefetchTemplates().get(scenario.serviceId()), scenario.patientId(), record)));
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        JsonNode r1 = null;
+        for (JsonNode card : response.json().path("cards")) {
+            if ("R1".equals(card.path("source").path("topic").path("code").asText())) {
+                r1 = card;
+            }
+        }
+        assertThat(r1).as("the R1 card: " + response.body()).isNotNull();
+        String detail = r1.path("detail").asText();
+        assertThat(detail)
+                .as("the name is quoted, escaped, on the card's first line")
+                .contains("\\[click\\](javascript:alert(1)) \\!\\[x\\](http\\://evil/) "
+                        + "\\<script\\>alert(1)\\</script\\> \\# heading")
+                .doesNotContain("[click](", "![x](", "<script>", "\n#", "\n# ");
+        assertThat(detail.split("\n\n")[0]).startsWith("**This patient:** KRAS c.35G\\>A (mutated)");
+        return response;
     }
 
     private static byte[] bomb;
