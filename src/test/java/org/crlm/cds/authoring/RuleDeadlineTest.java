@@ -22,6 +22,7 @@ import org.crlm.cds.rules.RuleEngine;
 import org.crlm.cds.rules.RuleLibraryCache;
 import org.crlm.cds.rules.RuleSet;
 import org.crlm.cds.rules.RuleSetBuilder;
+import org.crlm.cds.support.InMemoryExpectations;
 import org.hl7.fhir.r4.model.Library;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,7 @@ class RuleDeadlineTest {
     private final CqlBudget tight =
             CqlBudget.DEFAULTS.withEvaluationLimits(Duration.ofMillis(300), Duration.ofSeconds(30));
     private final DecisionEvaluator evaluator = new DecisionEvaluator(new RuleEngine(tight));
+    private final InMemoryExpectations expectations = InMemoryExpectations.create();
 
     /** The repository's rules with R5's condition first matching a text that takes seconds to match. */
     private static KnowledgeResources slowR5() {
@@ -87,13 +89,16 @@ class RuleDeadlineTest {
 
     @Test
     void thePublishGateRefusesACandidateThatTimesOut() {
-        ScenarioStore scenarios = new ScenarioStore(new KnowledgeProperties(
-                Path.of("cql"),
-                Path.of("fhir-resources"),
-                false,
-                "http://crlm-cds.org/fhir",
-                Duration.ofSeconds(2),
-                LocalDate.parse(KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF)));
+        ScenarioStore scenarios = new ScenarioStore(
+                new KnowledgeProperties(
+                        Path.of("cql"),
+                        Path.of("fhir-resources"),
+                        false,
+                        "http://crlm-cds.org/fhir",
+                        Duration.ofSeconds(2),
+                        LocalDate.parse(KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF)),
+                expectations.jdbc(),
+                expectations.transactions());
         PublishGate gate = new PublishGate(
                 new RuleLibraryCache(new RuleSetBuilder(new CqlLibraryCompiler())), scenarios, evaluator);
 
