@@ -77,6 +77,30 @@ public final class RuleSet {
         return codes;
     }
 
+    /**
+     * The listed members of a value set as {@code system|code} (ConceptMap equivalents
+     * included), without what its compose filters match; {@link #valueSetHasFilters} says
+     * whether there is more.
+     */
+    public List<String> listedValueSetCodes(String url) {
+        List<String> codes = new java.util.ArrayList<>();
+        terminology
+                .expand(new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url))
+                .forEach(c -> codes.add(c.getSystem() + "|" + c.getCode()));
+        return codes;
+    }
+
+    /** Membership as the hooks decide it: listed codes, ConceptMap equivalents and compose filters. */
+    public boolean valueSetContains(String url, String system, String code) {
+        return terminology.in(
+                new org.opencds.cqf.cql.engine.runtime.Code().withSystem(system).withCode(code),
+                new org.opencds.cqf.cql.engine.terminology.ValueSetInfo().withId(url));
+    }
+
+    public boolean valueSetHasFilters(String url) {
+        return !terminology.isEnumerable(url);
+    }
+
     public boolean hasValueSet(String url) {
         return terminology.valueSetUrls().contains(url);
     }

@@ -19,7 +19,8 @@ import org.hl7.fhir.r4.model.PlanDefinition;
  * request from the token's SMART scopes, and HAPI checks them against every resource read,
  * returned (search results, includes, revincludes, $everything, history) or written.
  * {@code patient/} scopes hold to the compartment of the token's {@code patient}; writes of
- * knowledge resources need the authoring scope; any other operation needs the admin scope.
+ * knowledge resources need the authoring scope; $apply and $evaluate need a read scope on every
+ * type; any other operation needs the admin scope.
  * Whatever no rule allows is denied.
  */
 public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
@@ -76,6 +77,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
                 restrict(rules.allow(scope + " delete").delete(), scope, patient);
             }
             if (scope.read() && scope.anyType()) {
+                clinicalReasoningRules(rules, scope);
                 if (scope.patientContext()) {
                     rules.allow(scope + " $everything")
                             .operation()
@@ -99,6 +101,35 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
                     .andApplyNormalRules();
         }
         return rules.denyAll("no scope allows this").build();
+    }
+
+    /**
+     * PlanDefinition/$apply and Library/$evaluate read a patient's whole record and the
+     * knowledge: they need a read scope on every type. The answer (a CarePlan, or Parameters
+     * with the resources it names) and every resource the operation reads are then checked by
+     * the read rules, so a {@code patient/} scope applies the rules to its own patient only.
+     */
+    private static void clinicalReasoningRules(RuleBuilder rules, SmartScope scope) {
+        rules.allow(scope + " $apply")
+                .operation()
+                .named("$apply")
+                .onType(PlanDefinition.class)
+                .andRequireExplicitResponseAuthorization();
+        rules.allow(scope + " $apply")
+                .operation()
+                .named("$apply")
+                .onInstancesOfType(PlanDefinition.class)
+                .andRequireExplicitResponseAuthorization();
+        rules.allow(scope + " $evaluate")
+                .operation()
+                .named("$evaluate")
+                .onType(Library.class)
+                .andRequireExplicitResponseAuthorization();
+        rules.allow(scope + " $evaluate")
+                .operation()
+                .named("$evaluate")
+                .onInstancesOfType(Library.class)
+                .andRequireExplicitResponseAuthorization();
     }
 
     /** Knowledge resources (rules, terminology): written only with the authoring scope, whatever the clinical scopes. */

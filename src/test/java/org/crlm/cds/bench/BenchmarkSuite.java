@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.support.ApplyClient;
 import org.crlm.cds.support.FhirClients;
+import org.crlm.cds.support.Http;
 import org.crlm.cds.support.TestKeys;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -234,20 +236,41 @@ public final class BenchmarkSuite {
                         "order-sign answers differ between prefetch and local store: " + phaseAnswers);
             }
 
+            // The anchor a user of HAPI's JPA starter gets: clinical-reasoning's $apply of the same
+            // service PlanDefinition over HTTP, for the same patient read from the same store, the
+            // draft orders sent as data and the signed orders as "Hook Order Ids".
+            String applyUrl = server.base() + "/fhir/PlanDefinition/crlm-ablation-order-sign/$apply";
+            String applyBody = applyParameters(drafts);
+            Http.Response applied = applyOnce(applyUrl, applyBody, keys.fhirToken("user/*.read"));
+            phaseAnswers.put(APPLY_PHASE, ApplyClient.ruleIds(applied.json()).toString());
+            if (!phaseAnswers.get(APPLY_PHASE).equals(phaseAnswers.get("order-sign, no prefetch (local store)"))) {
+                throw new IllegalStateException("$apply and order-sign answer differently: " + phaseAnswers);
+            }
+            load.run(
+                    "JIT warm-up $apply",
+                    8,
+                    Duration.ZERO,
+                    slice,
+                    () -> new LoadGenerator.Call(applyUrl, applyBody, keys.fhirToken("user/*.read")));
+
             List<LoadGenerator.Result> http = new ArrayList<>();
             AtomicReference<Double> heapPeak = new AtomicReference<>(0.0);
             double rate = 100;
             for (String[] scenario : new String[][] {
                 {"order-sign, prefetch", "sign", signPrefetch},
                 {"patient-view, prefetch", "view", viewPrefetch},
-                {"order-sign, no prefetch (local store)", "sign", signLocal}
+                {"order-sign, no prefetch (local store)", "sign", signLocal},
+                {APPLY_PHASE, "apply", applyBody}
             }) {
                 for (int concurrency : new int[] {1, 8, 32}) {
+                    // $apply is called with one FHIR API token (valid 10 minutes, re-used as a client would).
                     TokenPool pool = scenario[1].equals("sign") ? signTokens : viewTokens;
-                    String url = scenario[1].equals("sign") ? signUrl : viewUrl;
+                    String fhirToken = keys.fhirToken("user/*.read");
+                    boolean isApply = scenario[1].equals("apply");
+                    String url = isApply ? applyUrl : scenario[1].equals("sign") ? signUrl : viewUrl;
                     int needed =
                             (int) Math.min(60_000, rate * 1.6 * (warmUp.getSeconds() + measure.getSeconds()) + 200);
-                    if (pool.size() < needed) {
+                    if (!isApply && pool.size() < needed) {
                         pool.fill(needed - pool.size());
                     }
                     AtomicBoolean sampling = new AtomicBoolean(concurrency == 32);
@@ -263,7 +286,7 @@ public final class BenchmarkSuite {
                             concurrency,
                             warmUp,
                             measure,
-                            () -> new LoadGenerator.Call(url, fresh(body), pool.next()));
+                            () -> new LoadGenerator.Call(url, fresh(body), isApply ? fhirToken : pool.next()));
                     sampling.set(false);
                     heapSampler.join();
                     if (profiled) {
@@ -443,9 +466,55 @@ public final class BenchmarkSuite {
         return t;
     }
 
+    static final String APPLY_PHASE = "$apply order-sign PlanDefinition (local store, drafts as data)";
+
+    /** The $apply Parameters: the patient, the draft orders as data, the signed orders as the CQL parameter. */
+    private static String applyParameters(List<IBaseResource> drafts) {
+        org.hl7.fhir.r4.model.Parameters parameters = new org.hl7.fhir.r4.model.Parameters();
+        parameters.addParameter("subject", new org.hl7.fhir.r4.model.StringType("Patient/" + BenchData.PATIENT));
+        org.hl7.fhir.r4.model.Bundle data =
+                new org.hl7.fhir.r4.model.Bundle().setType(org.hl7.fhir.r4.model.Bundle.BundleType.COLLECTION);
+        org.hl7.fhir.r4.model.Parameters cql = new org.hl7.fhir.r4.model.Parameters();
+        for (IBaseResource draft : drafts) {
+            data.addEntry().setResource((org.hl7.fhir.r4.model.Resource) draft);
+            ApplyClient.listParameter(cql.addParameter()
+                    .setName("Hook Order Ids")
+                    .setValue(new org.hl7.fhir.r4.model.StringType(
+                            draft.fhirType() + "/" + draft.getIdElement().getIdPart())));
+        }
+        parameters.addParameter().setName("data").setResource(data);
+        parameters.addParameter().setName("parameters").setResource(cql);
+        return BenchData.FHIR.newJsonParser().encodeResourceToString(parameters);
+    }
+
+    private static Http.Response applyOnce(String url, String body, String token) {
+        Http.Response response = Http.send(
+                "POST",
+                url,
+                body,
+                Map.of(
+                        "Content-Type",
+                        "application/fhir+json",
+                        "Accept",
+                        "application/fhir+json",
+                        "Authorization",
+                        "Bearer " + token));
+        if (response.status() != 200) {
+            throw new IllegalStateException("$apply answered " + response.status() + ": " + response.body());
+        }
+        return response;
+    }
+
     private static String template(ObjectNode request) {
         request.put("hookInstance", PLACEHOLDER_INSTANCE);
         return request.toString();
+    }
+
+    private static LoadGenerator.Result find(List<LoadGenerator.Result> http, String name, int concurrency) {
+        return http.stream()
+                .filter(h -> h.name().equals(name) && h.concurrency() == concurrency)
+                .findFirst()
+                .orElse(null);
     }
 
     private static String fresh(String template) {
@@ -557,6 +626,20 @@ public final class BenchmarkSuite {
                     h.correctedMillis(99),
                     h.correctedMillis(99.9),
                     h.maxMillis()));
+        }
+        LoadGenerator.Result signLocal1 = find(http, "order-sign, no prefetch (local store)", 1);
+        LoadGenerator.Result apply1 = find(http, APPLY_PHASE, 1);
+        LoadGenerator.Result signLocal8 = find(http, "order-sign, no prefetch (local store)", 8);
+        LoadGenerator.Result apply8 = find(http, APPLY_PHASE, 8);
+        if (signLocal1 != null && apply1 != null) {
+            r.append(fmt(
+                    "\n$apply over HTTP vs the order-sign hook, same patient and store, drafts sent to both: p50 %.1f vs %.1f ms at c=1 (%.1f×), %.1f vs %.1f ms at c=8 (%.1f×)\n",
+                    apply1.millis(50),
+                    signLocal1.millis(50),
+                    apply1.millis(50) / signLocal1.millis(50),
+                    apply8.millis(50),
+                    signLocal8.millis(50),
+                    apply8.millis(50) / signLocal8.millis(50)));
         }
         r.append(fmt(
                 "\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n",

@@ -1,0 +1,136 @@
+package org.crlm.cds.fhirserver;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.crlm.cds.rules.RuleSet;
+import org.hl7.fhir.instance.model.api.IBaseParameters;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.ValueSet;
+import org.opencds.cqf.fhir.cr.hapi.repository.ClinicalIntelligenceHapiFhirRepository;
+
+/**
+ * The repository clinical-reasoning reads for one request: the JPA store, except that
+ * {@code ValueSet/$expand} is answered from the rules in service (the same stored ValueSets and
+ * ConceptMaps the hooks use, so a site's local codes count for both doors); HAPI's own $expand
+ * would need every code system loaded into its terminology service. A value set defined by
+ * compose filters (an ICD-10 is-a, a regular expression) cannot be listed: its expansion for
+ * this call is its listed codes plus the codes of this patient's record (and of the request's
+ * {@code data}) that the filters match, decided exactly as the hooks decide membership.
+ */
+class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirRepository {
+
+    /** The patient's resource types the rules read codes from. */
+    static final List<String> RECORD_TYPES =
+            List.of("Condition", "Observation", "Procedure", "ServiceRequest", "DiagnosticReport", "BodyStructure");
+
+    private final DaoRegistry daoRegistry;
+    private final RequestDetails request;
+    private final Supplier<RuleSet> rules;
+    private final Map<String, ValueSet> expansions = new HashMap<>();
+    private List<Coding> recordCodings;
+
+    KnowledgeTerminologyRepository(
+            DaoRegistry daoRegistry, RequestDetails request, RestfulServer server, Supplier<RuleSet> rules) {
+        super(daoRegistry, request, server);
+        this.daoRegistry = daoRegistry;
+        this.request = request;
+        this.rules = rules;
+    }
+
+    @Override
+    public <P extends IBaseParameters, I extends IIdType> MethodOutcome invoke(
+            I id, String name, P parameters, Map<String, String> headers) {
+        if (!"$expand".equals(name) || !"ValueSet".equals(id.getResourceType())) {
+            return super.invoke(id, name, parameters, headers);
+        }
+        ValueSet expanded = expansions.computeIfAbsent(
+                id.toUnqualifiedVersionless().getValue(),
+                key -> expand(read(ValueSet.class, id.toUnqualifiedVersionless(), headers)));
+        return new MethodOutcome().setResource(expanded);
+    }
+
+    private synchronized ValueSet expand(ValueSet stored) {
+        RuleSet ruleSet = rules.get();
+        String url = stored.getUrl();
+        if (!ruleSet.hasValueSet(url)) {
+            throw new PreconditionFailedException("ValueSet " + url + " is not part of the rules in service");
+        }
+        Set<String> codes = new LinkedHashSet<>(ruleSet.listedValueSetCodes(url));
+        if (ruleSet.valueSetHasFilters(url)) {
+            for (Coding c : recordCodings()) {
+                if (c.hasSystem() && c.hasCode() && ruleSet.valueSetContains(url, c.getSystem(), c.getCode())) {
+                    codes.add(c.getSystem() + "|" + c.getCode());
+                }
+            }
+        }
+        ValueSet expanded = stored.copy();
+        ValueSet.ValueSetExpansionComponent expansion = expanded.getExpansion();
+        expansion.setTimestamp(new java.util.Date());
+        for (String code : codes) {
+            int bar = code.lastIndexOf('|');
+            expansion.addContains().setSystem(code.substring(0, bar)).setCode(code.substring(bar + 1));
+        }
+        return expanded;
+    }
+
+    /** Every Coding of the subject's record and of the request's data (draft orders). */
+    private List<Coding> recordCodings() {
+        if (recordCodings != null) {
+            return recordCodings;
+        }
+        List<IBaseResource> resources = new ArrayList<>();
+        Parameters operation = request.getResource() instanceof Parameters p ? p : null;
+        String subject = subject(operation);
+        if (subject != null) {
+            for (String type : RECORD_TYPES) {
+                SearchParameterMap byPatient =
+                        SearchParameterMap.newSynchronous().add("patient", new ReferenceParam(subject));
+                resources.addAll(daoRegistry
+                        .getResourceDao(type)
+                        .search(byPatient, request)
+                        .getAllResources());
+            }
+        }
+        if (operation != null
+                && operation.getParameter("data") != null
+                && operation.getParameter("data").getResource() instanceof Bundle data) {
+            data.getEntry().forEach(e -> resources.add(e.getResource()));
+        }
+        var terser = fhirContext().newTerser();
+        List<Coding> codings = new ArrayList<>();
+        for (IBaseResource r : resources) {
+            codings.addAll(terser.getAllPopulatedChildElementsOfType(r, Coding.class));
+        }
+        recordCodings = codings;
+        return codings;
+    }
+
+    private String subject(Parameters operation) {
+        if (operation != null && operation.getParameter("subject") != null) {
+            var value = operation.getParameter("subject").getValue();
+            if (value instanceof Reference reference) {
+                return reference.getReference();
+            }
+            return value == null ? null : value.primitiveValue();
+        }
+        String[] values = request.getParameters().get("subject");
+        return values == null || values.length == 0 ? null : values[0];
+    }
+}
