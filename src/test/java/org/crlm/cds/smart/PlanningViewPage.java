@@ -23,9 +23,12 @@ final class PlanningViewPage {
 
     /** Waits until the view has drawn (or failed, which fails the test with the page's message). */
     PlanningViewPage awaitDrawn() {
+        // Read through script: the launch navigates (launch page, authorization server, the view), so an
+        // element found on one page may be gone on the next.
         chromium.wait.until(d -> {
-            String state = d.findElement(By.tagName("body")).getAttribute("data-state");
-            return state != null && !state.isEmpty();
+            Object state = ((JavascriptExecutor) d)
+                    .executeScript("return document.body ? document.body.getAttribute('data-state') : null");
+            return state != null && !state.toString().isEmpty();
         });
         assertThat(chromium.browser.findElement(By.tagName("body")).getAttribute("data-state"))
                 .as(
