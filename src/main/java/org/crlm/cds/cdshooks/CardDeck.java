@@ -57,7 +57,8 @@ class CardDeck {
                         rule.failure().line(),
                         rule.failure().errorType());
             }
-            CdsServiceResponseCardJson card = cards.card(rule, rules, context, shownEvidence);
+            CdsServiceResponseCardJson card =
+                    cards.card(rule, rules, context, shownEvidence, decision.plannedLesions());
             ranked.add(new Ranked(
                     card,
                     new IssuedCard(

@@ -48,9 +48,14 @@ public class CardFactory {
      *
      * @param shownEvidence paragraph key → summary of the more urgent card of the same answer that already
      *                      shows it; such a paragraph is referred to, not repeated. This card's keys are added.
+     * @param plannedLesions the lesions the decision read as planned for ablation, named in the planning view link
      */
     public CdsServiceResponseCardJson card(
-            Decision.RuleOutcome outcome, RuleSet rules, HookContext context, Map<String, String> shownEvidence) {
+            Decision.RuleOutcome outcome,
+            RuleSet rules,
+            HookContext context,
+            Map<String, String> shownEvidence,
+            List<String> plannedLesions) {
         RuleDefinition rule = outcome.rule();
         CdsServiceResponseCardJson card = new CdsServiceResponseCardJson();
         card.setUuid(UUID.randomUUID().toString());
@@ -62,6 +67,7 @@ public class CardFactory {
         }
         card.setSource(source(rule));
         List<CdsServiceResponseLinkJson> links = links(rule);
+        planningViewLink(outcome, plannedLesions).ifPresent(links::add);
         if (!links.isEmpty()) {
             card.setLinks(links);
         }
@@ -166,6 +172,40 @@ public class CardFactory {
         }
         return links;
     }
+
+    /**
+     * The SMART app that shows this decision as charts (CDS Hooks 2.0 Link of type smart). The EHR
+     * launches it with SMART App Launch and hands it {@code appContext}: the card's rule, the lesions
+     * planned for ablation and the resources the decision read, as a JSON string.
+     */
+    private Optional<CdsServiceResponseLinkJson> planningViewLink(
+            Decision.RuleOutcome outcome, List<String> plannedLesions) {
+        String url = properties.planningViewUrl();
+        if (url == null || url.isBlank()) {
+            return Optional.empty();
+        }
+        Map<String, Object> appContext = new java.util.LinkedHashMap<>();
+        appContext.put("rule", outcome.rule().ruleId());
+        appContext.put("plannedLesions", plannedLesions == null ? List.of() : plannedLesions);
+        appContext.put(
+                "resources",
+                outcome.resources().stream()
+                        .map(r -> r.type() + "/" + r.id() + (r.version() == null ? "" : "/_history/" + r.version()))
+                        .toList());
+        CdsServiceResponseLinkJson link = new CdsServiceResponseLinkJson();
+        link.setLabel("Ablation planning view: lesions, RAS/BRAF results and evidence");
+        link.setUrl(url);
+        link.setType("smart");
+        try {
+            link.setAppContext(APP_CONTEXT_JSON.writeValueAsString(appContext));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return Optional.of(link);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper APP_CONTEXT_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static CdsServiceResponseCardSourceJson source(RuleDefinition rule) {
         CdsServiceResponseCardSourceJson source = new CdsServiceResponseCardSourceJson();

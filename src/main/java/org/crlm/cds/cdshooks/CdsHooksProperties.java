@@ -17,6 +17,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxResourcesPerQuery    a query matching more resources than this is refused (412), never truncated
  * @param fetchThreads            threads that run one call's missing prefetch queries side by side
  *                                (local store or the EHR's FHIR server); 0 runs them one after another
+ * @param planningViewUrl         launch URL of the Ablation planning view (the SMART app under /smart/) that every
+ *                                rule card links to ({@code links[]} of type smart); blank: no link
  */
 @ConfigurationProperties("crlm.cds")
 public record CdsHooksProperties(
@@ -26,4 +28,5 @@ public record CdsHooksProperties(
         @DefaultValue("20MB") DataSize maxResponseSize,
         @DefaultValue("20") int maxPages,
         @DefaultValue("5000") int maxResourcesPerQuery,
-        @DefaultValue("8") int fetchThreads) {}
+        @DefaultValue("8") int fetchThreads,
+        @DefaultValue("http://127.0.0.1:8080/smart/launch.html") String planningViewUrl) {}

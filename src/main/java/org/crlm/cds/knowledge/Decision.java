@@ -10,9 +10,15 @@ import org.crlm.cds.rules.ExpressionFailure;
  * facts its card quotes, or why it could not be evaluated. The one result the hook services,
  * the rule-check CLI, the scenario tests and the console's "why" all read.
  *
- * @param rules one outcome per rule of the service, in the service's order
+ * @param rules          one outcome per rule of the service, in the service's order
+ * @param plannedLesions when a rule fired: the lesions planned for ablation as the rules read them
+ *                       ("Type/id"), for the planning view a card links to; empty otherwise
  */
-public record Decision(ServiceDefinition service, List<RuleOutcome> rules) {
+public record Decision(ServiceDefinition service, List<RuleOutcome> rules, List<String> plannedLesions) {
+
+    public Decision(ServiceDefinition service, List<RuleOutcome> rules) {
+        this(service, rules, List.of());
+    }
 
     /**
      * A rule either fired, did not, or failed (a failure is never read as "did not fire"); or it

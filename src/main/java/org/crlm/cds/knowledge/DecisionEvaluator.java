@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.crlm.cds.rules.EvaluationSession;
 import org.crlm.cds.rules.ExpressionFailure;
+import org.crlm.cds.rules.ExpressionRef;
 import org.crlm.cds.rules.ExpressionResult;
 import org.crlm.cds.rules.PatientData;
 import org.crlm.cds.rules.RuleEngine;
@@ -68,7 +69,35 @@ public final class DecisionEvaluator {
         for (RuleDefinition rule : service.rules()) {
             outcomes.add(apply(session, rule));
         }
-        return new Decision(service, List.copyOf(outcomes));
+        return new Decision(service, List.copyOf(outcomes), plannedLesions(session, outcomes));
+    }
+
+    /** The expression, in a fired rule's library, that lists the lesions planned for ablation. */
+    public static final String PLANNED_LESIONS = "Planned Lesions";
+
+    private static List<String> plannedLesions(EvaluationSession session, List<Decision.RuleOutcome> outcomes) {
+        for (Decision.RuleOutcome outcome : outcomes) {
+            if (!outcome.fired() || outcome.libraryUrl() == null) {
+                continue;
+            }
+            boolean defined = session.rules()
+                    .library(outcome.libraryUrl())
+                    .map(l -> l.expressionNames().contains(PLANNED_LESIONS))
+                    .orElse(false);
+            if (defined) {
+                ExpressionResult lesions = session.evaluate(new ExpressionRef(outcome.libraryUrl(), PLANNED_LESIONS));
+                List<String> keys = new ArrayList<>();
+                if (!lesions.failed() && lesions.value() instanceof Iterable<?> items) {
+                    items.forEach(item -> {
+                        if (item != null) {
+                            keys.add(item.toString());
+                        }
+                    });
+                }
+                return List.copyOf(keys);
+            }
+        }
+        return List.of();
     }
 
     public EvaluationSession open(RuleSet rules, PatientData data) {

@@ -27,7 +27,8 @@ final class ScenarioDecks {
             DataSize.ofMegabytes(20),
             20,
             5000,
-            8)));
+            8,
+            "http://127.0.0.1:8080/smart/launch.html")));
 
     CardDeck.Dealt deal(RuleTestCase s) {
         RuleSet rules = RepositoryRules.get();

@@ -72,6 +72,14 @@ public abstract class AppIntegrationTest {
         registry.add("crlm.security.outbound.allowed-fhir-servers[0]", () -> keys.appBase() + "/fhir");
         registry.add("crlm.fhir.public-base-url", () -> keys.appBase() + "/fhir");
         registry.add("crlm.security.outbound.allowed-fhir-servers[1]", () -> keys.jwksBase() + "/redirecting-fhir");
+        // SMART App Launch: the EHR's authorization server (run in the test) and the planning view's address.
+        registry.add(
+                "crlm.security.fhir-api.authorize-endpoint",
+                () -> SmartAuthorizationServer.get().base() + "/authorize");
+        registry.add(
+                "crlm.security.fhir-api.token-endpoint",
+                () -> SmartAuthorizationServer.get().base() + "/token");
+        registry.add("crlm.cds.planning-view-url", () -> keys.appBase() + "/smart/launch.html");
     }
 
     protected TestKeys keys() {

@@ -77,6 +77,14 @@ public final class HeadlessChromium implements AutoCloseable {
                 .toList();
     }
 
+    /** Every SEVERE browser-console entry (script errors, failed loads, refused requests), none excepted. */
+    public List<String> consoleErrors() {
+        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage)
+                .toList();
+    }
+
     @Override
     public void close() {
         browser.quit();
