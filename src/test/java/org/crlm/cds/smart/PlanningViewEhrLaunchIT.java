@@ -31,8 +31,9 @@ class PlanningViewEhrLaunchIT extends AppIntegrationTest {
         String launch = auth.registerLaunch("crlm-demo-04", null);
         String iss = base() + "/fhir";
         try (HeadlessChromium chromium = new HeadlessChromium(profile)) {
-            chromium.browser().get(base() + "/smart/launch.html?launch=" + launch + "&iss="
-                    + URLEncoder.encode(iss, StandardCharsets.UTF_8));
+            chromium.browser()
+                    .get(base() + "/smart/launch.html?launch=" + launch + "&iss="
+                            + URLEncoder.encode(iss, StandardCharsets.UTF_8));
             PlanningViewPage page = new PlanningViewPage(chromium).awaitDrawn();
             page.showsCrlmDemo04();
             assertThat(chromium.consoleErrors()).as("browser console errors").isEmpty();

@@ -113,7 +113,8 @@ final class PlanningViewPage {
         assertThat(forestRows())
                 .extracting(row -> row.getAttribute("data-estimate"))
                 .contains("braf-ltpfs");
-        WebElement braf = chromium.browser().findElement(By.cssSelector("#forest-table tr[data-estimate='braf-ltpfs']"));
+        WebElement braf =
+                chromium.browser().findElement(By.cssSelector("#forest-table tr[data-estimate='braf-ltpfs']"));
         assertThat(braf.getText()).contains("4.35 (1.47–12.86)").contains("0.008");
         assertThat(chart("planningCharts.forest.getOption().xAxis[0].type"))
                 .as("hazard ratios on a log scale")
