@@ -154,13 +154,20 @@ public class PrefetchResolver {
         Map<String, String> mdc = MDC.getCopyOfContextMap();
         Map<String, Future<List<IBaseResource>>> futures = new LinkedHashMap<>();
         missing.forEach((key, query) -> futures.put(key, fetchers.submit(() -> {
+            // A saturated pool runs the task on the request's own thread (CallerRunsPolicy): put back
+            // what the thread had, so the request keeps its correlation id in the call log.
+            Map<String, String> before = MDC.getCopyOfContextMap();
             if (mdc != null) {
                 MDC.setContextMap(mdc);
             }
             try {
                 return fetchOne(key, query, request, store);
             } finally {
-                MDC.clear();
+                if (before == null) {
+                    MDC.clear();
+                } else {
+                    MDC.setContextMap(before);
+                }
             }
         })));
         RuntimeException failure = null;

@@ -30,7 +30,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -368,20 +367,11 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         return keys().fhirToken("user/*.read", TestKeys.AUTHORING_SCOPE);
     }
 
-    private static final String EDITOR_VIEW = "const done = arguments[arguments.length - 1];"
-            + " import('@codemirror/view').then(({EditorView}) => {"
-            + " const view = EditorView.findFromDOM(document.getElementById('editor').shadowRoot.querySelector('.cm-editor'));";
-
     private String editorText() {
-        return (String) ((JavascriptExecutor) browser)
-                .executeAsyncScript(EDITOR_VIEW + " done(view.state.doc.toString()); });");
+        return ConsoleEditor.text(browser);
     }
 
     private void setEditor(String text) {
-        ((JavascriptExecutor) browser)
-                .executeAsyncScript(
-                        EDITOR_VIEW
-                                + " view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: arguments[0]}}); done(); });",
-                        text);
+        ConsoleEditor.replaceAll(browser, text);
     }
 }

@@ -11,11 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.logging.Level;
 import org.crlm.cds.support.AppIntegrationTest;
+import org.crlm.cds.support.HeadlessChromium;
 import org.crlm.cds.support.Http;
 import org.crlm.cds.support.TestKeys;
 import org.junit.jupiter.api.AfterEach;
@@ -30,12 +29,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -52,45 +46,21 @@ class ConsoleBrowserIT extends AppIntegrationTest {
     @TempDir
     Path profile;
 
+    private HeadlessChromium chromium;
     private WebDriver browser;
     private WebDriverWait wait;
 
     @BeforeEach
     void openChromium() {
-        assertThat(new File("/usr/bin/chromium"))
-                .as("Debian's chromium (see .ci/run)")
-                .exists();
-        assertThat(new File("/usr/bin/chromedriver"))
-                .as("Debian's chromium-driver (see .ci/run)")
-                .exists();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary("/usr/bin/chromium");
-        options.addArguments(
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1400,2400",
-                "--user-data-dir=" + profile.toAbsolutePath());
-        // The browser console (CSP refusals and script errors are logged there at SEVERE).
-        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
-                .usingAnyFreePort()
-                .build();
-        browser = new ChromeDriver(service, options);
+        chromium = new HeadlessChromium(profile);
+        browser = chromium.browser();
         wait = new WebDriverWait(browser, Duration.ofSeconds(30));
     }
 
     @AfterEach
     void closeChromium() {
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            chromium.close();
         }
     }
 
@@ -273,16 +243,9 @@ class ConsoleBrowserIT extends AppIntegrationTest {
         }
     }
 
-    /**
-     * SEVERE browser-console entries: CSP refusals, script errors, failed loads. Except the console
-     * API's 401s before the token is typed: the page asks, and shows "Sign-in needed".
-     */
+    /** SEVERE browser-console entries except the console API's 401s before the token is typed. */
     private List<String> browserConsoleProblems() {
-        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
-                .map(LogEntry::getMessage)
-                .filter(message -> !(message.contains("/console/api/") && message.contains("status of 401")))
-                .toList();
+        return chromium.consoleProblems();
     }
 
     /** An element inside the CodeMirror editor (in the shadow root of #editor). */
@@ -292,22 +255,13 @@ class ConsoleBrowserIT extends AppIntegrationTest {
                 .orElse(null));
     }
 
-    private static final String EDITOR_VIEW = "const done = arguments[arguments.length - 1];"
-            + " import('@codemirror/view').then(({EditorView}) => {"
-            + " const view = EditorView.findFromDOM(document.getElementById('editor').shadowRoot.querySelector('.cm-editor'));";
-
     private String editorText() {
-        return (String) ((JavascriptExecutor) browser)
-                .executeAsyncScript(EDITOR_VIEW + " done(view.state.doc.toString()); });");
+        return ConsoleEditor.text(browser);
     }
 
-    /** Replaces the whole text as one edit (as a paste over everything would), through CodeMirror's API. */
+    /** Replaces the whole text as one edit (as a paste over everything would). */
     private void setEditor(String text) {
-        ((JavascriptExecutor) browser)
-                .executeAsyncScript(
-                        EDITOR_VIEW
-                                + " view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: arguments[0]}}); done(); });",
-                        text);
+        ConsoleEditor.replaceAll(browser, text);
     }
 
     private Object js(String script, Object... args) {

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
 import org.crlm.cds.knowledge.Decision;
 import org.crlm.cds.knowledge.DecisionEvaluator;
@@ -26,6 +25,7 @@ import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleEngine;
 import org.crlm.cds.rules.RuleSet;
 import org.crlm.cds.rules.RuleSetBuilder;
+import org.crlm.cds.support.DirectoryCopy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +48,8 @@ class NewRuleWithFilesOnlyTest {
 
     @Test
     void aRuleAddedWithItsFilesOnlyPassesTheSuiteAndFiresForItsScenario() throws IOException {
-        Path cql = copy(Path.of("cql"), repo.resolve("cql"));
-        Path resources = copy(Path.of("fhir-resources"), repo.resolve("fhir-resources"));
+        Path cql = DirectoryCopy.copy(Path.of("cql"), repo.resolve("cql"));
+        Path resources = DirectoryCopy.copy(Path.of("fhir-resources"), repo.resolve("fhir-resources"));
         addRuleNine(cql, resources);
 
         KnowledgeResources knowledge =
@@ -184,19 +184,5 @@ class NewRuleWithFilesOnlyTest {
 
     private static void write(Path file, JsonNode json) throws IOException {
         Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
-    }
-
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
-        return to;
     }
 }

@@ -8,7 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
+import org.crlm.cds.support.DirectoryCopy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +38,7 @@ class RuleCheckCliTest {
 
     @Test
     void brokenCqlExitsOneWithLibraryLineAndColumn() throws IOException {
-        Path cql = copy(Path.of("cql"), temp.resolve("cql"));
+        Path cql = DirectoryCopy.copy(Path.of("cql"), temp.resolve("cql"));
         Path rules = cql.resolve("CRLMAblationRules.cql");
         Files.writeString(
                 rules,
@@ -55,7 +55,7 @@ class RuleCheckCliTest {
 
     @Test
     void aFailingCaseExitsOneAndIsMarkedInTheTable() throws IOException {
-        Path tests = copy(Path.of("cql", "tests"), temp.resolve("tests"));
+        Path tests = DirectoryCopy.copy(Path.of("cql", "tests"), temp.resolve("tests"));
         Path first = tests.resolve("001-kras-variant-hgnc-prefixed-two-ablations.json");
         Files.writeString(
                 first,
@@ -70,7 +70,7 @@ class RuleCheckCliTest {
 
     @Test
     void aMalformedScenarioIsNamedWithItsLineInOneLineAndExitsOne() throws IOException {
-        Path tests = copy(Path.of("cql", "tests"), temp.resolve("tests"));
+        Path tests = DirectoryCopy.copy(Path.of("cql", "tests"), temp.resolve("tests"));
         Path first = tests.resolve("001-kras-variant-hgnc-prefixed-two-ablations.json");
         String text = Files.readString(first);
         int line = (int) text.substring(0, text.indexOf("\"expectedRules\""))
@@ -94,8 +94,8 @@ class RuleCheckCliTest {
     void coverageNamesEveryRuleAndTheImpactListsChangedScenariosAndDemoPatients() throws IOException {
         // The baseline is a checkout whose threshold is 20 mm; the working copy keeps 30 mm.
         Path baseline = temp.resolve("baseline");
-        Path cql = copy(Path.of("cql"), baseline.resolve("cql"));
-        copy(Path.of("fhir-resources"), baseline.resolve("fhir-resources"));
+        Path cql = DirectoryCopy.copy(Path.of("cql"), baseline.resolve("cql"));
+        DirectoryCopy.copy(Path.of("fhir-resources"), baseline.resolve("fhir-resources"));
         Path rules = cql.resolve("CRLMAblationRules.cql");
         Files.writeString(
                 rules,
@@ -149,19 +149,5 @@ class RuleCheckCliTest {
     @Test
     void aBadArgumentExitsTwo() {
         assertThat(run("--nonsense").exitCode()).isEqualTo(2);
-    }
-
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
-        return to;
     }
 }

@@ -58,6 +58,8 @@ class ApplyAgreementIT extends AppIntegrationTest {
     void loadRecordsIntoTheStore() {
         cds = new CdsClient(base(), keys());
         apply = new ApplyClient(base() + "/fhir", () -> keys().fhirToken("user/*.read"));
+        // Several transactions, each holding whole scenarios (their references resolve inside one):
+        // HAPI reads a transaction's existing resources in pages of under 800.
         Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
         for (RuleTestCase s : scenarios) {
             for (IBaseResource r : s.recordResources()) {
@@ -68,8 +70,14 @@ class ApplyAgreementIT extends AppIntegrationTest {
                         .setMethod(Bundle.HTTPVerb.PUT)
                         .setUrl(r.fhirType() + "/" + r.getIdElement().getIdPart());
             }
+            if (transaction.getEntry().size() >= 300) {
+                daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
+                transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+            }
         }
-        daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
+        if (!transaction.getEntry().isEmpty()) {
+            daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
+        }
     }
 
     @TestFactory

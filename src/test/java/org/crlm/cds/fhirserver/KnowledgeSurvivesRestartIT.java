@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.crlm.cds.bench.ServerProcess;
 import org.crlm.cds.rules.RuleSetBuilder;
 import org.crlm.cds.support.CdsHooksShape;
+import org.crlm.cds.support.DirectoryCopy;
 import org.crlm.cds.support.Http;
 import org.crlm.cds.support.ScenarioChanges;
 import org.crlm.cds.support.TestKeys;
@@ -46,7 +46,7 @@ class KnowledgeSurvivesRestartIT {
         assertThat(jar)
                 .as("the packaged app (mvn package runs before the integration tests)")
                 .exists();
-        Path cql = copy(Path.of("cql"), work.resolve("cql"));
+        Path cql = DirectoryCopy.copy(Path.of("cql"), work.resolve("cql"));
         List<String> app = List.of(
                 "--spring.profiles.active=demo",
                 "--crlm.data-dir=" + work.resolve("data").toAbsolutePath(),
@@ -156,19 +156,5 @@ class KnowledgeSurvivesRestartIT {
         Set<String> values = new TreeSet<>();
         array.forEach(v -> values.add(v.asText()));
         return values;
-    }
-
-    private static Path copy(Path from, Path to) throws java.io.IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
-        return to;
     }
 }

@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.crlm.cds.CrlmCdsApplication;
+import org.crlm.cds.support.DirectoryCopy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -40,7 +40,7 @@ class StartupSafetyIT {
     @Test
     void aMalformedResourceFileStopsStartUpNamingTheFile() throws IOException {
         Path resources = temp.resolve("fhir-resources");
-        copy(Path.of("fhir-resources"), resources);
+        DirectoryCopy.copy(Path.of("fhir-resources"), resources);
         Files.writeString(
                 resources.resolve("terminology").resolve("ValueSet-broken.json"),
                 "{\"resourceType\": \"ValueSet\", \"id\": \"broken\", \"status\": \"active\", \"compose\": ");
@@ -51,7 +51,7 @@ class StartupSafetyIT {
     @Test
     void aResourceWithAnUnknownElementStopsStartUpNamingTheFile() throws IOException {
         Path resources = temp.resolve("fhir-resources");
-        copy(Path.of("fhir-resources"), resources);
+        DirectoryCopy.copy(Path.of("fhir-resources"), resources);
         Files.writeString(
                 resources.resolve("rules").resolve("PlanDefinition-typo.json"),
                 "{\"resourceType\": \"PlanDefinition\", \"id\": \"typo\", \"status\": \"active\", \"titel\": \"Typo\"}");
@@ -62,7 +62,7 @@ class StartupSafetyIT {
     @Test
     void aCqlFileWithoutAVersionStopsStartUpNamingTheFile() throws IOException {
         Path cql = temp.resolve("cql");
-        copy(Path.of("cql"), cql);
+        DirectoryCopy.copy(Path.of("cql"), cql);
         Files.writeString(cql.resolve("Unversioned.cql"), "library Unversioned\nusing FHIR version '4.0.1'\n");
         assertThatThrownBy(() -> start("demo", "crlm.knowledge.cql-dir=" + cql))
                 .hasStackTraceContaining("Unversioned.cql");
@@ -153,18 +153,5 @@ class StartupSafetyIT {
     void theUnauthenticatedDemoMustListenOnLoopbackOnly() {
         assertThatThrownBy(() -> start("demo", "server.address=0.0.0.0"))
                 .hasStackTraceContaining("must listen on 127.0.0.1 only");
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
-        }
     }
 }

@@ -152,7 +152,7 @@ class ContainerImageIT {
                 .isEqualTo("root");
         assertThat(Files.readString(rootfs.resolve("app/jib-classpath-file")))
                 .as("dead weight excluded from the build")
-                .doesNotContain("sqlite-jdbc", "plantuml", "elasticsearch-java", "cqf-fhir-cr-hapi");
+                .doesNotContain("sqlite-jdbc", "plantuml", "elasticsearch-java");
     }
 
     @Test

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.crlm.cds.bench.ServerProcess;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.PackagedServerArguments;
 import org.crlm.cds.support.PrivatePostgres;
 import org.crlm.cds.support.TestKeys;
 import org.junit.jupiter.api.Test;
@@ -70,20 +71,7 @@ class DatabaseOutageIT {
         Path work = Files.createTempDirectory("crlm-db-outage");
         String orderSign = Files.readString(Path.of("src", "docs", "order-sign-crlm-demo-11.json"));
         try (PrivatePostgres db = new PrivatePostgres()) {
-            List<String> app = List.of(
-                    "--spring.profiles.active=postgres",
-                    "--spring.datasource.url=" + db.url(),
-                    "--spring.datasource.username=" + db.user,
-                    "--spring.datasource.password=" + db.password,
-                    "--crlm.data-dir=" + work.resolve("data").toAbsolutePath(),
-                    "--crlm.knowledge.load-demo-data=true",
-                    "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
-                    "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
-                    "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
-                    "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                    "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
-                    "--crlm.cds.local-store-is-patient-record=true",
-                    "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port);
+            List<String> app = PackagedServerArguments.onPostgres(db.url(), db.user, db.password, work, port, keys);
             ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
             AtomicBoolean running = new AtomicBoolean(true);
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);

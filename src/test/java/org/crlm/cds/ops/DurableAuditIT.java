@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.crlm.cds.bench.ServerProcess;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.PackagedServerArguments;
 import org.crlm.cds.support.PostgresTestDatabase;
 import org.crlm.cds.support.TestKeys;
 import org.junit.jupiter.api.Test;
@@ -38,21 +39,7 @@ class DurableAuditIT {
         int port = TestKeys.freePort();
         Path work = Files.createTempDirectory("crlm-durable-audit");
         try (PostgresTestDatabase db = new PostgresTestDatabase()) {
-            List<String> app = List.of(
-                    "--spring.profiles.active=postgres",
-                    "--spring.datasource.url=" + db.url(),
-                    "--spring.datasource.username=" + db.user,
-                    "--spring.datasource.password=" + db.password,
-                    "--crlm.data-dir=" + work.resolve("data").toAbsolutePath(),
-                    "--crlm.knowledge.load-demo-data=true",
-                    "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
-                    "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
-                    "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
-                    "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                    "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
-                    // The EHR writes into this server (the demo patients): its store is the record.
-                    "--crlm.cds.local-store-is-patient-record=true",
-                    "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port);
+            List<String> app = PackagedServerArguments.onPostgres(db.url(), db.user, db.password, work, port, keys);
             List<String> instances = new ArrayList<>();
             List<String> cardUuids = new ArrayList<>();
             ServerProcess server = new ServerProcess(jar, port, work, List.of("-Xmx768m"), app);
