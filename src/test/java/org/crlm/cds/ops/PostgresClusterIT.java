@@ -194,6 +194,11 @@ class PostgresClusterIT {
                             .execute(),
                     original,
                     "1.0.0");
+            // The other tests of this class expect both nodes back on the original rules.
+            await("node B back on the original rules")
+                    .atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> cards(portB, "crlm-demo-10").contains("R2"));
         }
     }
 

@@ -92,7 +92,8 @@ public final class ApplyClient {
     /**
      * The rules $apply kept in its CarePlan: walking from the service's RequestGroup, every
      * action whose referenced (contained) RequestGroup of a rule PlanDefinition still holds an
-     * action, named by the service action's id (R1 ... R8, GAPS).
+     * action, named by the service action's id (R1 ... R8, GAPS); the suggestions inside a rule
+     * are not rules.
      */
     public static Set<String> ruleIds(JsonNode carePlan) {
         Map<String, JsonNode> contained = new LinkedHashMap<>();
@@ -121,7 +122,9 @@ public final class ApplyClient {
                 if (kept) {
                     ids.add(action.path("id").asText());
                 }
-                collect(target, contained, ids);
+                // A rule's own group holds its suggestions (order sets applied as RequestGroups
+                // too): those are not rules, so the walk stops at the rule.
+                continue;
             }
             collect(action, contained, ids);
         }
