@@ -145,15 +145,7 @@ class CqlBudgetTest {
         // Polynomial backtracking no static check refuses: some seconds for n = 250, and it ends.
         String slow =
                 "define \"Slow\": Matches('" + "a".repeat(250) + "', 'a*a*a*a*b')\n" + "define \"Quick\": 1 + 1 = 2\n";
-        RuleSet rules = build(library(slow)).ruleSet().orElseThrow();
-        RuleEngine engine =
-                new RuleEngine(CqlBudget.DEFAULTS.withEvaluationLimits(Duration.ofMillis(300), Duration.ofSeconds(15)));
-        Patient patient = new Patient();
-        patient.setId("budget-patient");
-        EvaluationSession session = engine.open(
-                rules,
-                new PatientData("budget-patient", List.of(patient), ZonedDateTime.now(ZoneOffset.UTC)),
-                Map.of());
+        EvaluationSession session = session(slow, Duration.ofMillis(300), Duration.ofSeconds(15));
 
         ExpressionResult slowResult =
                 assertTimeoutPreemptively(HANG_GUARD, () -> session.evaluate(new ExpressionRef(URL, "Slow")));
@@ -171,15 +163,7 @@ class CqlBudgetTest {
     void onceTheDecisionsDeadlineHasPassedTheRemainingExpressionsFailAtOnce() {
         String slow =
                 "define \"Slow\": Matches('" + "a".repeat(250) + "', 'a*a*a*a*b')\n" + "define \"Quick\": 1 + 1 = 2\n";
-        RuleSet rules = build(library(slow)).ruleSet().orElseThrow();
-        RuleEngine engine =
-                new RuleEngine(CqlBudget.DEFAULTS.withEvaluationLimits(Duration.ofMillis(300), Duration.ofMillis(300)));
-        Patient patient = new Patient();
-        patient.setId("budget-patient");
-        EvaluationSession session = engine.open(
-                rules,
-                new PatientData("budget-patient", List.of(patient), ZonedDateTime.now(ZoneOffset.UTC)),
-                Map.of());
+        EvaluationSession session = session(slow, Duration.ofMillis(300), Duration.ofMillis(300));
 
         assertTimeoutPreemptively(HANG_GUARD, () -> session.evaluate(new ExpressionRef(URL, "Slow")));
         ExpressionResult after = session.evaluate(new ExpressionRef(URL, "Quick"));
@@ -201,5 +185,17 @@ class CqlBudgetTest {
                         .isLessThan(CqlBudget.DEFAULT_MAX_EXPRESSION_DEPTH / 2);
             }
         }
+    }
+
+    /** A session on a library of the given CQL for one bare patient, under the given evaluation limits. */
+    private EvaluationSession session(String cql, Duration cpuLimit, Duration decisionTimeout) {
+        RuleSet rules = build(library(cql)).ruleSet().orElseThrow();
+        RuleEngine engine = new RuleEngine(CqlBudget.DEFAULTS.withEvaluationLimits(cpuLimit, decisionTimeout));
+        Patient patient = new Patient();
+        patient.setId("budget-patient");
+        return engine.open(
+                rules,
+                new PatientData("budget-patient", List.of(patient), ZonedDateTime.now(ZoneOffset.UTC)),
+                Map.of());
     }
 }
