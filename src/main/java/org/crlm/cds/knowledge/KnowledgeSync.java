@@ -71,16 +71,29 @@ public class KnowledgeSync implements IResourceChangeListener, DisposableBean {
                 "Watching {} for rules published through other nodes, every {} ms", KnowledgeResources.TYPES, interval);
     }
 
-    private void poll() {
+    private synchronized void poll() {
         try {
             for (IResourceChangeListenerCache cache : caches) {
                 cache.refreshCacheIfNecessary();
             }
-            if (changed.getAndSet(false)) {
-                ruleCache.rebuild(repository.load());
-            }
+            rebuildIfChanged();
         } catch (RuntimeException e) {
             log.warn("Rule sync check failed; will try again: {}", e.toString());
+        }
+    }
+
+    /**
+     * Compares versions with the database now and rebuilds if anything changed, instead of at
+     * the next tick; afterwards the timer finds nothing to do until the database changes again.
+     */
+    public synchronized void syncNow() {
+        caches.forEach(IResourceChangeListenerCache::forceRefresh);
+        rebuildIfChanged();
+    }
+
+    private void rebuildIfChanged() {
+        if (changed.getAndSet(false)) {
+            ruleCache.rebuild(repository.load());
         }
     }
 
