@@ -39,6 +39,11 @@ public class RuleExplainer {
 
     public Explanation explain(RuleSet rules, ServiceDefinition service, String patientId, List<IBaseResource> data) {
         EvaluationSession session = evaluator.open(rules, new PatientData(patientId, data));
+        // The decision and every expression's value on one evaluation thread.
+        return session.run(() -> explain(session, rules, service));
+    }
+
+    private Explanation explain(EvaluationSession session, RuleSet rules, ServiceDefinition service) {
         Decision decision = evaluator.decide(session, service);
         List<RuleStatus> statuses = new ArrayList<>();
         Set<String> libraryCanonicals = new LinkedHashSet<>();

@@ -46,8 +46,15 @@ public final class DecisionEvaluator {
         return decide(open(rules, data, hookOrderIds), service);
     }
 
-    /** Decides on an open session, so a caller can go on to evaluate other expressions on the same cache. */
+    /**
+     * Decides on an open session, so a caller can go on to evaluate other expressions on the same cache.
+     * The decision's expressions run together on one evaluation thread.
+     */
     public Decision decide(EvaluationSession session, ServiceDefinition service) {
+        return session.run(() -> decideOn(session, service));
+    }
+
+    private Decision decideOn(EvaluationSession session, ServiceDefinition service) {
         if (service.applicability() != null) {
             ExpressionResult applies = session.evaluate(service.applicability());
             // A failed applicability check runs the rules: a failure must never silence the advice.

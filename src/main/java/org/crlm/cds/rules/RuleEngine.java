@@ -18,8 +18,8 @@ import org.opencds.cqf.cql.engine.model.ModelResolver;
 
 /**
  * Evaluates compiled rules against one patient's in-memory data: no database, no network,
- * no translation. Thread-safe; each call opens its own {@link EvaluationSession}. Each
- * expression runs on an evaluation thread, waited for no longer than the {@link CqlBudget}
+ * no translation. Thread-safe; each call opens its own {@link EvaluationSession}. A decision's
+ * expressions run on an evaluation thread, each waited for no longer than the {@link CqlBudget}
  * allows, so a rule that runs away becomes a failed rule and the others still answer.
  */
 public final class RuleEngine {

@@ -75,6 +75,16 @@ public class PlanningView {
 
     public View evaluate(RuleSet rules, ServiceDefinition service, String patientId, List<IBaseResource> record) {
         EvaluationSession session = evaluator.open(rules, new PatientData(patientId, record));
+        // The decision and the display expressions on one evaluation thread.
+        return session.run(() -> view(session, rules, service, patientId, record));
+    }
+
+    private View view(
+            EvaluationSession session,
+            RuleSet rules,
+            ServiceDefinition service,
+            String patientId,
+            List<IBaseResource> record) {
         Decision decision = evaluator.decide(session, service);
         List<RuleView> ruleViews = new ArrayList<>();
         for (Decision.RuleOutcome outcome : decision.rules()) {

@@ -160,6 +160,27 @@ class CqlBudgetTest {
     }
 
     @Test
+    void withinOneDecisionAnExpressionPastItsProcessorTimeFailsAndTheRestStillAnswer() {
+        // The decision's expressions share one evaluation thread: the slow one is given up on
+        // and the decision goes on, on a fresh engine, with what it had already evaluated.
+        String cql = "define \"Before\": 2 + 2 = 4\n" + "define \"Slow\": Matches('" + "a".repeat(250)
+                + "', 'a*a*a*a*b')\n" + "define \"Quick\": 1 + 1 = 2\n";
+        EvaluationSession session = session(cql, Duration.ofMillis(300), Duration.ofSeconds(15));
+
+        List<ExpressionResult> results = assertTimeoutPreemptively(
+                HANG_GUARD,
+                () -> session.run(() -> List.of(
+                        session.evaluate(new ExpressionRef(URL, "Before")),
+                        session.evaluate(new ExpressionRef(URL, "Slow")),
+                        session.evaluate(new ExpressionRef(URL, "Quick")))));
+
+        assertThat(results.get(0).isTrue()).isTrue();
+        assertThat(results.get(1).failure().errorType()).isEqualTo(EvaluationSession.TIMEOUT);
+        assertThat(results.get(1).failure().message()).contains("used more than 300 ms of processor time");
+        assertThat(results.get(2).isTrue()).isTrue();
+    }
+
+    @Test
     void onceTheDecisionsDeadlineHasPassedTheRemainingExpressionsFailAtOnce() {
         String slow =
                 "define \"Slow\": Matches('" + "a".repeat(250) + "', 'a*a*a*a*b')\n" + "define \"Quick\": 1 + 1 = 2\n";
