@@ -43,7 +43,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Writes target/benchmark/report.md, results.json and latency-vs-size.svg.
  * Options: --jit-warmup S (mixed traffic before the first phase), --warmup S, --measure S, --scale-measure S, --quick, --profile (JFR on the server during
  * order-sign at concurrency 8), --profile-at N (the same at concurrency N), --profile-scenario NAME (the
- * phase to profile, by the start of its name, spaces as underscores), --skip-jmh, --skip-scale,
+ * phase to profile, by the start of its name, spaces as underscores; several separated by |), --skip-jmh, --skip-scale,
  * --jar PATH (the server to measure, e.g. another commit's jar, to compare with the same load
  * generator), --out DIR (instead of target/benchmark).
  */
@@ -62,6 +62,7 @@ public final class BenchmarkSuite {
     private boolean skipScale;
     private int profileConcurrency = 8;
     private String profileScenario = "order-sign, prefetch";
+    private final List<String> profiledPhases = new ArrayList<>();
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final Map<Integer, String> scaleAnswers = new LinkedHashMap<>();
     private final Map<String, String> phaseAnswers = new LinkedHashMap<>();
@@ -276,8 +277,11 @@ public final class BenchmarkSuite {
                     AtomicBoolean sampling = new AtomicBoolean(concurrency == 32);
                     Thread heapSampler = heapSampler(server, sampling, heapPeak);
                     String body = scenario[2];
-                    boolean profiled =
-                            profile && concurrency == profileConcurrency && scenario[0].startsWith(profileScenario);
+                    String phase = scenario[0];
+                    boolean profiled = profile
+                            && concurrency == profileConcurrency
+                            && java.util.Arrays.stream(profileScenario.split("\\|"))
+                                    .anyMatch(phase::startsWith);
                     if (profiled) {
                         jcmd(server, "JFR.start", "name=hot", "settings=profile");
                     }
@@ -294,8 +298,9 @@ public final class BenchmarkSuite {
                                 server,
                                 "JFR.dump",
                                 "name=hot",
-                                "filename=" + out.resolve("server.jfr").toAbsolutePath());
+                                "filename=" + out.resolve(profileFile(phase, "jfr")).toAbsolutePath());
                         jcmd(server, "JFR.stop", "name=hot");
+                        profiledPhases.add(phase);
                     }
                     rate = Math.max(rate, result.throughput());
                     http.add(result);
@@ -335,8 +340,8 @@ public final class BenchmarkSuite {
             files.sorted(java.util.Comparator.reverseOrder())
                     .forEach(f -> f.toFile().delete());
         }
-        if (profile) {
-            JfrSummary.write(out.resolve("server.jfr"), out.resolve("profile.md"));
+        for (String phase : profiledPhases) {
+            JfrSummary.write(out.resolve(profileFile(phase, "jfr")), out.resolve(profileFile(phase, "md")));
         }
     }
 
@@ -435,6 +440,15 @@ public final class BenchmarkSuite {
             rows.add(row);
         }
         return rows;
+    }
+
+    /** server.jfr / profile.md for the default phase, server-patient-view-prefetch.jfr etc. for others. */
+    private String profileFile(String phase, String extension) {
+        if (phase.startsWith("order-sign, prefetch")) {
+            return extension.equals("jfr") ? "server.jfr" : "profile.md";
+        }
+        String slug = phase.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("-$", "");
+        return (extension.equals("jfr") ? "server-" : "profile-") + slug + "." + extension;
     }
 
     /** A jcmd command against the server (JFR for the hot-path profile). */
