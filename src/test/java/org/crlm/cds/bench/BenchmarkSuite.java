@@ -298,7 +298,8 @@ public final class BenchmarkSuite {
                                 server,
                                 "JFR.dump",
                                 "name=hot",
-                                "filename=" + out.resolve(profileFile(phase, "jfr")).toAbsolutePath());
+                                "filename="
+                                        + out.resolve(profileFile(phase, "jfr")).toAbsolutePath());
                         jcmd(server, "JFR.stop", "name=hot");
                         profiledPhases.add(phase);
                     }
@@ -447,7 +448,9 @@ public final class BenchmarkSuite {
         if (phase.startsWith("order-sign, prefetch")) {
             return extension.equals("jfr") ? "server.jfr" : "profile.md";
         }
-        String slug = phase.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("-$", "");
+        String slug = phase.toLowerCase(java.util.Locale.ROOT)
+                .replaceAll("[^a-z0-9]+", "-")
+                .replaceAll("-$", "");
         return (extension.equals("jfr") ? "server-" : "profile-") + slug + "." + extension;
     }
 

@@ -49,7 +49,8 @@ final class JfrSummary {
         top(self, 25, samples)
                 .forEach((k, v) ->
                         out.append("| `").append(k).append("` | ").append(v).append(" |\n"));
-        out.append("\n## By part of the call (first match from the innermost frame's part list)\n\n| part | % |\n|---|---:|\n");
+        out.append(
+                "\n## By part of the call (first match from the innermost frame's part list)\n\n| part | % |\n|---|---:|\n");
         int all = samples;
         parts.forEach((part, n) -> out.append("| ")
                 .append(part)
@@ -74,13 +75,31 @@ final class JfrSummary {
         Map<String, List<String>> parts = new LinkedHashMap<>();
         parts.put("JIT / GC / VM threads (no Java frames of the call)", List.of());
         parts.put("CQL evaluation (engine)", List.of("org.opencds.cqf.cql.engine."));
-        parts.put("decision outside the engine", List.of("org.crlm.cds.knowledge.DecisionEvaluator", "org.crlm.cds.rules."));
+        parts.put(
+                "decision outside the engine",
+                List.of("org.crlm.cds.knowledge.DecisionEvaluator", "org.crlm.cds.rules."));
         parts.put("JWT verification", List.of("org.crlm.cds.security.CdsJwtVerifier", "com.nimbusds."));
-        parts.put("audit + issued cards (transaction)", List.of("org.crlm.cds.ops.AuditTrail", "org.springframework.transaction.", "org.hibernate.", "org.postgresql.", "com.zaxxer."));
-        parts.put("FHIR parsing (prefetch, draft orders)", List.of("org.crlm.cds.cdshooks.FhirJsonReader", "ca.uhn.fhir.parser."));
+        parts.put(
+                "audit + issued cards (transaction)",
+                List.of(
+                        "org.crlm.cds.ops.AuditTrail",
+                        "org.springframework.transaction.",
+                        "org.hibernate.",
+                        "org.postgresql.",
+                        "com.zaxxer."));
+        parts.put(
+                "FHIR parsing (prefetch, draft orders)",
+                List.of("org.crlm.cds.cdshooks.FhirJsonReader", "ca.uhn.fhir.parser."));
         parts.put("request JSON read", List.of("org.crlm.cds.security.JsonBodyReader"));
-        parts.put("request checks + prefetch", List.of("org.crlm.cds.cdshooks.HookRequestParser", "org.crlm.cds.cdshooks.PrefetchResolver"));
-        parts.put("cards", List.of("org.crlm.cds.cdshooks.CardDeck", "org.crlm.cds.cdshooks.CardFactory", "org.crlm.cds.cdshooks.MarkdownText"));
+        parts.put(
+                "request checks + prefetch",
+                List.of("org.crlm.cds.cdshooks.HookRequestParser", "org.crlm.cds.cdshooks.PrefetchResolver"));
+        parts.put(
+                "cards",
+                List.of(
+                        "org.crlm.cds.cdshooks.CardDeck",
+                        "org.crlm.cds.cdshooks.CardFactory",
+                        "org.crlm.cds.cdshooks.MarkdownText"));
         parts.put("response JSON write", List.of("org.crlm.cds.cdshooks.CdsJson"));
         parts.put("metrics", List.of("io.micrometer.", "org.crlm.cds.ops.HookMetrics"));
         parts.put("logging", List.of("ch.qos.logback.", "org.slf4j.", "org.crlm.cds.ops.CdsCallLog"));
