@@ -25,7 +25,9 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  * by all threads, so it stays comparable on a loaded machine; the most expensive first. Then the
  * order-sign call itself, measured the same way.
  *
- * <p>{@code java -cp target/test-classes:target/classes:$(cat cp.txt) org.crlm.cds.bench.ProfileExpressions 1000}
+ * <p>{@code java -cp target/test-classes:target/classes:$(cat cp.txt) org.crlm.cds.bench.ProfileExpressions 1000 [repeats]
+ * [call | <library url>#<definition>]}: {@code call} measures only the order-sign call; a definition is
+ * profiled with JFR (CPU, and allocation by engine operator) into target/benchmark/expression-profile.md.
  */
 public final class ProfileExpressions {
 
@@ -54,6 +56,14 @@ public final class ProfileExpressions {
         };
         for (int i = 0; i < 3; i++) {
             call.run();
+        }
+        if (args.length > 2 && args[2].equals("call")) {
+            // Only the order-sign call: cost per call, median of the repeats.
+            double[] whole = measure(call, repeats);
+            System.out.printf(
+                    "%d Observations, order-sign call: %.2f ms cpu, %.2f MB allocated (median of %d)%n",
+                    size, whole[0], whole[1], repeats);
+            System.exit(0);
         }
         if (args.length > 2) {
             profile(args[2], () -> {
