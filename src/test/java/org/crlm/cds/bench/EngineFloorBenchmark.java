@@ -32,6 +32,7 @@ import org.openjdk.jmh.annotations.State;
  *       HTTP, JSON, security or cards;</li>
  *   <li>{@code engineFloor1000Observations}: the order-sign rules on the scale patient of the
  *       HTTP benchmark at 1 000 Observations (its microwave ablation order as the draft);</li>
+ *   <li>{@code engineFloor10000Observations}: the same at 10 000 Observations;</li>
  *   <li>{@code applyBaseline}: the same PlanDefinition and Library through clinical-reasoning's
  *       PlanDefinition $apply.</li>
  * </ul>
@@ -42,6 +43,7 @@ import org.openjdk.jmh.annotations.State;
 public class EngineFloorBenchmark {
 
     private static final String SCALED_PATIENT = "crlm-scale-1000";
+    private static final String LARGE_PATIENT = "crlm-scale-10000";
 
     private RuleEngine engine;
     private RuleSet rules;
@@ -50,6 +52,7 @@ public class EngineFloorBenchmark {
     private List<IBaseResource> data;
     private List<IBaseResource> record;
     private List<IBaseResource> scaled;
+    private List<IBaseResource> large;
     private ApplyBaseline apply;
 
     @Setup(Level.Trial)
@@ -67,6 +70,8 @@ public class EngineFloorBenchmark {
         apply = new ApplyBaseline(knowledge, withoutOrders, drafts);
         scaled = new ArrayList<>(BenchData.scaledRecord(SCALED_PATIENT, 1000));
         scaled.add(BenchData.scaledOrder(SCALED_PATIENT));
+        large = new ArrayList<>(BenchData.scaledRecord(LARGE_PATIENT, 10_000));
+        large.add(BenchData.scaledOrder(LARGE_PATIENT));
     }
 
     @Benchmark
@@ -78,6 +83,12 @@ public class EngineFloorBenchmark {
     @Benchmark
     public List<Object> engineFloor1000Observations() {
         return evaluate(service, SCALED_PATIENT, scaled);
+    }
+
+    /** The same at 10 000 Observations (the scale curve's last point): how the cost grows. */
+    @Benchmark
+    public List<Object> engineFloor10000Observations() {
+        return evaluate(service, LARGE_PATIENT, large);
     }
 
     /** The floor of the patient-view call: the whole record, its own orders, no drafts. */
