@@ -13,6 +13,7 @@ import org.crlm.cds.rules.CqlBudget;
 import org.crlm.cds.rules.CqlLibraryCompiler;
 import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleEngine;
+import org.crlm.cds.rules.RuleLibrary;
 import org.crlm.cds.rules.RuleSet;
 import org.crlm.cds.rules.RuleSetBuilder;
 import org.hl7.fhir.r4.model.Library;
@@ -58,7 +59,7 @@ class TranslatedElmRestartTest {
     @Test
     void aRestartWithUnchangedCqlTranslatesNothingAndDecidesEveryScenarioAlike() {
         CqlLibraryCompiler firstStart = afterStart();
-        build(firstStart, repository);
+        RuleSet translated = build(firstStart, repository);
         assertThat(firstStart.translations()).isEqualTo(LIBRARIES);
         assertThat(jdbc.queryForObject("select count(*) from cds_translated_elm", Integer.class))
                 .as("our three libraries and FHIRHelpers kept")
@@ -71,6 +72,12 @@ class TranslatedElmRestartTest {
                 .as("cql_translations_total after the restart")
                 .isZero();
         assertThat(restart.restorations()).isEqualTo(LIBRARIES);
+        for (RuleLibrary library : translated.libraries()) {
+            assertThat(rules.library(library.url() + "|" + library.version()).orElseThrow().elmJson())
+                    .as(library.name() + ": the ELM the loader attaches to the Library resource is unchanged,"
+                            + " so a restart stores no new Library version")
+                    .isEqualTo(library.elmJson());
+        }
         RuleTestRunner runner = new RuleTestRunner(new DecisionEvaluator(new RuleEngine()), new ServiceCatalog());
         for (RuleTestCase scenario : RuleTestCase.all()) {
             RuleTestRunner.Outcome outcome = runner.run(rules, scenario);
