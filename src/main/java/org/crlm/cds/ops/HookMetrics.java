@@ -27,6 +27,9 @@ public class HookMetrics {
         FunctionCounter.builder("cql.translations", compiler, CqlLibraryCompiler::translations)
                 .description("CQL libraries translated to ELM since start")
                 .register(meters);
+        FunctionCounter.builder("cql.translations.restored", compiler, CqlLibraryCompiler::restorations)
+                .description("CQL libraries whose stored translation of the same text was used instead of translating")
+                .register(meters);
     }
 
     @EventListener

@@ -77,6 +77,16 @@ public final class CqlLibraryCompiler {
     private final Cache<String, CompiledLibrary> bySourceHash;
 
     private final AtomicLong translations = new AtomicLong();
+    private final AtomicLong restorations = new AtomicLong();
+
+    /** Translations kept across restarts; see {@link #restore}. */
+    private final TranslatedElmStore elmStore;
+    /**
+     * Libraries read back from the store, by the same keys as {@link #bySourceHash}. Kept apart:
+     * ELM read back carries no translator types, so it can be evaluated but never be the
+     * include of a library being translated.
+     */
+    private final Cache<String, CompiledLibrary> restoredBySourceHash;
 
     public CqlLibraryCompiler() {
         this(DEFAULT_CACHE_SIZE, CqlBudget.DEFAULTS);
@@ -91,7 +101,21 @@ public final class CqlLibraryCompiler {
      * @param budget    the bounds on each source and the deadline of each translation
      */
     public CqlLibraryCompiler(int cacheSize, CqlBudget budget) {
+        this(cacheSize, budget, TranslatedElmStore.NONE);
+    }
+
+    /**
+     * @param elmStore where translations are kept across restarts: a compile whose every source
+     *                 (and bundled include) is found there, for the same CQL text, translator
+     *                 version and options, translates nothing
+     */
+    public CqlLibraryCompiler(int cacheSize, CqlBudget budget, TranslatedElmStore elmStore) {
         this.budget = budget;
+        this.elmStore = elmStore;
+        this.restoredBySourceHash = Caffeine.newBuilder()
+                .maximumSize(cacheSize)
+                .executor(Runnable::run)
+                .build();
         // Evictions run on the calling thread, so the bound holds when compile returns.
         this.bySourceHash = Caffeine.newBuilder()
                 .maximumSize(cacheSize)
@@ -115,6 +139,25 @@ public final class CqlLibraryCompiler {
     /** Number of CQL libraries translated by this compiler since start. */
     public long translations() {
         return translations.get();
+    }
+
+    /** Number of CQL libraries whose stored translation was used instead of translating them. */
+    public long restorations() {
+        return restorations.get();
+    }
+
+    /** The translator and options that made an ELM: part of every stored translation's key. */
+    static final String TRANSLATOR = "cql-to-elm "
+            + org.cqframework.cql.cql2elm.utils.TranslatorVersionKt.getTranslatorVersion()
+            + " " + describe(options());
+
+    private static String describe(CqlCompilerOptions options) {
+        return new java.util.TreeSet<>(
+                        options.getOptions().stream().map(Enum::name).toList())
+                + " signatures=" + options.getSignatureLevel()
+                + " compatibility=" + options.getCompatibilityLevel()
+                + " cqlOnly=" + options.getEnableCqlOnly()
+                + " errorLevel=" + options.getErrorLevel();
     }
 
     /**
@@ -177,6 +220,10 @@ public final class CqlLibraryCompiler {
             byKey.put(s.key(), s);
         }
         Map<String, String> cacheKeys = cacheKeys(byKey.values());
+        Optional<CompilationResult> restored = restore(byKey.values(), cacheKeys);
+        if (restored.isPresent()) {
+            return restored.get();
+        }
         Map<VersionedIdentifier, CompiledLibrary> cache = new ConcurrentHashMap<>(bundledLibraries);
         Set<CqlMessage> errors = new LinkedHashSet<>();
         for (CqlSource s : List.copyOf(byKey.values())) {
@@ -220,6 +267,7 @@ public final class CqlLibraryCompiler {
                 if (!CqlCompilerException.hasErrors(found)) {
                     compiled.put(id, library);
                     bySourceHash.put(cacheKeys.get(source.key()), library);
+                    keep(source, cacheKeys.get(source.key()), library, found);
                 }
             } catch (CqlCompilerException e) {
                 found.add(e);
@@ -236,14 +284,205 @@ public final class CqlLibraryCompiler {
             }
         }
         cache.forEach((id, library) -> {
-            if (!byKey.containsKey(id.getId() + "|" + id.getVersion())) {
-                bundledLibraries.putIfAbsent(id, library);
+            if (!byKey.containsKey(id.getId() + "|" + id.getVersion())
+                    && bundledLibraries.putIfAbsent(id, library) == null) {
+                keepBundled(id, library);
             }
         });
         // The evaluator needs every library the sources include (FHIRHelpers too), already compiled.
         Map<VersionedIdentifier, CompiledLibrary> all = new LinkedHashMap<>(cache);
         all.keySet().removeIf(id -> byKey.containsKey(id.getId() + "|" + id.getVersion()) && !compiled.containsKey(id));
         return new CompilationResult(List.copyOf(errors), List.copyOf(warnings), Map.copyOf(all));
+    }
+
+    /**
+     * The stored translations of every source and of every bundled library they include, when
+     * all are found for exactly these CQL texts; otherwise empty and the sources are translated
+     * (all or nothing: ELM read back has no translator types, so a library that is translated
+     * cannot include one that was read back).
+     */
+    private Optional<CompilationResult> restore(Collection<CqlSource> sources, Map<String, String> cacheKeys) {
+        if (elmStore == TranslatedElmStore.NONE || sources.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<VersionedIdentifier, CompiledLibrary> all = new LinkedHashMap<>();
+        Set<CqlMessage> warnings = new LinkedHashSet<>();
+        Set<String> names = new java.util.HashSet<>();
+        List<String> readBack = new ArrayList<>();
+        for (CqlSource source : dependencyOrder(sources)) {
+            if (source.version() == null
+                    || CqlSourceLimits.check(source, budget).isPresent()) {
+                return Optional.empty();
+            }
+            String cacheKey = cacheKeys.get(source.key());
+            // Translated or read back by this compiler already: reused as the translation path does.
+            CompiledLibrary library = bySourceHash.getIfPresent(cacheKey);
+            if (library == null) {
+                library = restoredBySourceHash.getIfPresent(cacheKey);
+            }
+            if (library == null) {
+                Optional<TranslatedElmStore.Entry> entry = findStored(storeKey(cacheKey), sha256Hex(source.text()));
+                library = entry.flatMap(e -> readElm(e.elmJson(), identifier(source)))
+                        .orElse(null);
+                if (library == null) {
+                    return Optional.empty();
+                }
+                restoredBySourceHash.put(cacheKey, library);
+                readBack.add(source.name());
+                warnings.addAll(readWarnings(source.name(), entry.get().warnings()));
+            }
+            all.put(identifier(source), library);
+            names.add(source.name());
+        }
+        for (CompiledLibrary library : List.copyOf(all.values())) {
+            if (library.getLibrary().getIncludes() == null) {
+                continue;
+            }
+            for (org.hl7.elm.r1.IncludeDef include :
+                    library.getLibrary().getIncludes().getDef()) {
+                if (names.contains(include.getPath())) {
+                    continue;
+                }
+                VersionedIdentifier id =
+                        new VersionedIdentifier().withId(include.getPath()).withVersion(include.getVersion());
+                if (all.containsKey(id)) {
+                    continue;
+                }
+                CompiledLibrary bundled = bundledLibraries.get(id);
+                if (bundled == null) {
+                    String key = bundledKey(id);
+                    bundled = restoredBySourceHash.getIfPresent(key);
+                    if (bundled == null) {
+                        bundled = findStored(storeKey(key), key)
+                                .flatMap(e -> readElm(e.elmJson(), id))
+                                .orElse(null);
+                        if (bundled == null) {
+                            return Optional.empty();
+                        }
+                        restoredBySourceHash.put(key, bundled);
+                    }
+                }
+                all.put(id, bundled);
+            }
+        }
+        restorations.addAndGet(readBack.size());
+        if (!readBack.isEmpty()) {
+            log.info("CQL libraries {} not translated: their stored translation is of the same text", readBack);
+        }
+        return Optional.of(new CompilationResult(List.of(), List.copyOf(warnings), Map.copyOf(all)));
+    }
+
+    /** A stored translation, only if it was made from the CQL text with this SHA-256. */
+    private Optional<TranslatedElmStore.Entry> findStored(String key, String cqlSha256) {
+        try {
+            return elmStore.find(key).filter(e -> e.cqlSha256().equals(cqlSha256));
+        } catch (RuntimeException e) {
+            log.warn("Stored CQL translations unavailable, translating: {}", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<CompiledLibrary> readElm(String elmJson, VersionedIdentifier expected) {
+        try {
+            org.hl7.elm.r1.Library elm = new org.cqframework.cql.elm.serializing.ElmJsonLibraryReader().read(elmJson);
+            VersionedIdentifier id = elm.getIdentifier();
+            if (id == null
+                    || !expected.getId().equals(id.getId())
+                    || !java.util.Objects.equals(expected.getVersion(), id.getVersion())) {
+                return Optional.empty();
+            }
+            UnionOperandKinds.restore(elm);
+            CompiledLibrary library = new CompiledLibrary();
+            library.setIdentifier(id);
+            library.setLibrary(elm);
+            return Optional.of(library);
+        } catch (RuntimeException e) {
+            log.warn("A stored CQL translation could not be read, translating: {}", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void keep(CqlSource source, String cacheKey, CompiledLibrary library, List<CqlCompilerException> found) {
+        StringBuilder warnings = new StringBuilder();
+        for (CqlCompilerException e : found) {
+            CqlMessage m = toMessage(e, source.name());
+            if (m.severity() == CqlMessage.Severity.WARNING) {
+                warnings.append(m.line() == null ? "" : m.line())
+                        .append('\t')
+                        .append(m.column() == null ? "" : m.column())
+                        .append('\t')
+                        .append(m.library())
+                        .append('\t')
+                        .append(m.message().replace('\n', ' '))
+                        .append('\n');
+            }
+        }
+        save(
+                storeKey(cacheKey),
+                source.name(),
+                source.version(),
+                sha256Hex(source.text()),
+                library,
+                warnings.toString());
+    }
+
+    private void keepBundled(VersionedIdentifier id, CompiledLibrary library) {
+        String key = bundledKey(id);
+        save(storeKey(key), id.getId(), id.getVersion(), key, library, "");
+    }
+
+    private void save(
+            String key, String name, String version, String cqlSha256, CompiledLibrary library, String warnings) {
+        if (elmStore == TranslatedElmStore.NONE) {
+            return;
+        }
+        try {
+            // Marked only while written: the library is not in service yet (compile is synchronized).
+            List<org.hl7.elm.r1.Element> marked = UnionOperandKinds.mark(library.getLibrary());
+            String elm;
+            try {
+                elm = new org.cqframework.cql.elm.serializing.ElmJsonLibraryWriter()
+                        .writeAsString(library.getLibrary());
+            } finally {
+                UnionOperandKinds.unmark(marked);
+            }
+            elmStore.save(key, name, version, new TranslatedElmStore.Entry(cqlSha256, elm, warnings));
+        } catch (RuntimeException e) {
+            log.warn("Could not keep the translation of {} {}: {}", name, version, e.toString());
+        }
+    }
+
+    private static List<CqlMessage> readWarnings(String library, String stored) {
+        List<CqlMessage> warnings = new ArrayList<>();
+        if (stored == null) {
+            return warnings;
+        }
+        for (String line : stored.split("\n")) {
+            String[] f = line.split("\t", 4);
+            if (f.length == 4) {
+                warnings.add(new CqlMessage(
+                        CqlMessage.Severity.WARNING,
+                        f[2].isEmpty() ? library : f[2],
+                        f[0].isEmpty() ? null : Integer.valueOf(f[0]),
+                        f[1].isEmpty() ? null : Integer.valueOf(f[1]),
+                        f[3]));
+            }
+        }
+        return warnings;
+    }
+
+    /** The store's key: the source's cache key with the translator and its options. */
+    static String storeKey(String cacheKey) {
+        return sha256Hex(cacheKey + "\u0000" + TRANSLATOR);
+    }
+
+    /** Libraries the translator brings (FHIRHelpers): their text is the translator's, keyed by name and version. */
+    private static String bundledKey(VersionedIdentifier id) {
+        return sha256Hex("bundled\u0000" + id.getId() + "\u0000" + id.getVersion() + "\u0000" + TRANSLATOR);
+    }
+
+    static String sha256Hex(String text) {
+        return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     public static VersionedIdentifier identifier(CqlSource source) {

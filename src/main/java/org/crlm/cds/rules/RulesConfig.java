@@ -1,5 +1,6 @@
 package org.crlm.cds.rules;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -8,9 +9,12 @@ import org.springframework.context.annotation.Configuration;
 public class RulesConfig {
 
     @Bean
-    public CqlLibraryCompiler cqlLibraryCompiler(RulesProperties properties) {
+    public CqlLibraryCompiler cqlLibraryCompiler(
+            RulesProperties properties, ObjectProvider<TranslatedElmStore> elmStore) {
         return new CqlLibraryCompiler(
-                properties.compiledLibraryCacheSize(), properties.budget().cqlBudget());
+                properties.compiledLibraryCacheSize(),
+                properties.budget().cqlBudget(),
+                elmStore.getIfAvailable(() -> TranslatedElmStore.NONE));
     }
 
     @Bean

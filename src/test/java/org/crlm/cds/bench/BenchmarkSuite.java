@@ -45,7 +45,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * order-sign at concurrency 8), --profile-at N (the same at concurrency N), --profile-scenario NAME (the
  * phase to profile, by the start of its name, spaces as underscores; several separated by |), --skip-jmh, --skip-scale,
  * --jar PATH (the server to measure, e.g. another commit's jar, to compare with the same load
- * generator), --out DIR (instead of target/benchmark).
+ * generator), --out DIR (instead of target/benchmark), --cds (the server as bin/cds-archive.sh leaves
+ * it: the extracted jar in target/app with its Class Data Sharing archive).
  */
 public final class BenchmarkSuite {
 
@@ -60,6 +61,7 @@ public final class BenchmarkSuite {
     private boolean profile;
     private boolean skipJmh;
     private boolean skipScale;
+    private boolean cds;
     private int profileConcurrency = 8;
     private String profileScenario = "order-sign, prefetch";
     private final List<String> profiledPhases = new ArrayList<>();
@@ -93,6 +95,7 @@ public final class BenchmarkSuite {
                 case "--skip-jmh" -> suite.skipJmh = true;
                 case "--skip-scale" -> suite.skipScale = true;
                 case "--jar" -> suite.jar = Path.of(args[++i]);
+                case "--cds" -> suite.cds = true;
                 case "--out" -> suite.out = Path.of(args[++i]);
                 case "--full", "" -> {
                     // the defaults
@@ -126,6 +129,14 @@ public final class BenchmarkSuite {
                 "-Xms1g",
                 "-Xmx1g",
                 "-Xlog:gc:file=" + out.resolve("server-gc.log").toAbsolutePath()));
+        if (cds) {
+            Path archive = Path.of("target", "app", "app.jsa");
+            if (!Files.exists(archive)) {
+                throw new IllegalStateException("Make the archive first: bin/cds-archive.sh");
+            }
+            jar = Path.of("target", "app", "crlm-ablation-cds.jar");
+            jvm.add("-XX:SharedArchiveFile=" + archive.toAbsolutePath());
+        }
 
         List<String> app = List.of(
                 "--spring.profiles.active=bench",
