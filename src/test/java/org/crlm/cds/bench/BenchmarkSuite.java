@@ -45,7 +45,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * order-sign at concurrency 8), --profile-at N (the same at concurrency N), --profile-scenario NAME (the
  * phase to profile, by the start of its name, spaces as underscores; several separated by |), --skip-jmh, --skip-scale,
  * --jar PATH (the server to measure, e.g. another commit's jar, to compare with the same load
- * generator), --out DIR (instead of target/benchmark), --cds (the server as bin/cds-archive.sh leaves
+ * generator), --out DIR (instead of target/benchmark), --cds (the server as src/main/scripts/cds-archive.sh leaves
  * it: the extracted jar in target/app with its Class Data Sharing archive).
  */
 public final class BenchmarkSuite {
@@ -132,7 +132,7 @@ public final class BenchmarkSuite {
         if (cds) {
             Path archive = Path.of("target", "app", "app.jsa");
             if (!Files.exists(archive)) {
-                throw new IllegalStateException("Make the archive first: bin/cds-archive.sh");
+                throw new IllegalStateException("Make the archive first: src/main/scripts/cds-archive.sh");
             }
             jar = Path.of("target", "app", "crlm-ablation-cds.jar");
             jvm.add("-XX:SharedArchiveFile=" + archive.toAbsolutePath());
