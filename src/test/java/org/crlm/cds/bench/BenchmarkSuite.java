@@ -327,7 +327,7 @@ public final class BenchmarkSuite {
                         storeReads.put(
                                 scenario[0] + " c=" + concurrency,
                                 fmt(
-                                        "%.0f searches of the record run on the store, %.0f answered again within their request",
+                                        "%.0f searches (record, terminology) run on the store, %.0f answered again within their request",
                                         crStore, crRepeated));
                         System.out.println("  $apply: " + storeReads.get(scenario[0] + " c=" + concurrency));
                     }
@@ -768,7 +768,10 @@ public final class BenchmarkSuite {
         LoadGenerator.Result apply1 = find(http, APPLY_PHASE, 1);
         LoadGenerator.Result signLocal8 = find(http, "order-sign, no prefetch (local store)", 8);
         LoadGenerator.Result apply8 = find(http, APPLY_PHASE, 8);
-        if (signLocal1 != null && apply1 != null && signLocal8 != null && apply8 != null) {
+        if (apply1 != null && apply1.requests() == 0) {
+            r.append(
+                    "\n$apply over HTTP: no call answered within the measured window at c=1 (see the errors column)\n");
+        } else if (signLocal1 != null && apply1 != null && signLocal8 != null && apply8 != null) {
             r.append(fmt(
                     "\n$apply over HTTP vs the order-sign hook, same patient and store, drafts sent to both: p50 %.1f vs %.1f ms at c=1 (%.1f×), %.1f vs %.1f ms at c=8 (%.1f×)\n",
                     apply1.millis(50),
