@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.crlm.cds.rules.KnowledgeResources;
 import org.crlm.cds.rules.RuleSet;
 import org.hl7.fhir.instance.model.api.IBaseBundle;
 import org.hl7.fhir.instance.model.api.IBaseParameters;
@@ -45,14 +44,19 @@ import org.opencds.cqf.fhir.cr.hapi.repository.ClinicalIntelligenceHapiFhirRepos
  * action's condition in a CQL engine of its own, and each engine retrieves the patient's
  * resources again (the same few searches hundreds of times per {@code $apply}). The second and
  * later identical searches of one request get the first one's Bundle, as a request reading one
- * moment of the store would. Knowledge (PlanDefinitions, Libraries, ValueSets), which the
- * processors may adapt, is searched every time.
+ * moment of the store would. So are searches of terminology: the engine looks a filter-defined
+ * value set up again for every code it checks (its expansion depends on the record, so it is not
+ * kept between calls). PlanDefinitions, ActivityDefinitions and Libraries, which the processors
+ * may adapt, are searched every time.
  */
 class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirRepository {
 
     /** The patient's resource types the rules read codes from. */
     static final List<String> RECORD_TYPES =
             List.of("Condition", "Observation", "Procedure", "ServiceRequest", "DiagnosticReport", "BodyStructure");
+
+    /** Knowledge the clinical-reasoning processors may change in memory: never shared between searches. */
+    private static final Set<String> ADAPTED_BY_PROCESSORS = Set.of("PlanDefinition", "ActivityDefinition", "Library");
 
     private final DaoRegistry daoRegistry;
     private final RequestDetails request;
@@ -62,13 +66,13 @@ class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirReposit
     private final SearchCounts counts;
     private List<Coding> recordCodings;
 
-    /** Searches of the record run on the store, and those answered again from the request's first answer. */
+    /** Searches (record and terminology) run on the store, and those answered again from the request's first answer. */
     record SearchCounts(Counter store, Counter repeated) {
 
         static SearchCounts register(MeterRegistry meters) {
             String name = "cds.clinical.reasoning.searches";
             String description =
-                    "Searches of the patient's record by clinical-reasoning ($apply, $evaluate): run on the store, or answered again within the request";
+                    "Searches of the record and terminology by clinical-reasoning ($apply, $evaluate): run on the store, or answered again within the request";
             return new SearchCounts(
                     Counter.builder(name)
                             .description(description)
@@ -101,7 +105,7 @@ class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirReposit
             IRepository.IRepositoryRestQueryContributor query,
             Map<String, String> headers) {
         String type = fhirContext().getResourceType(resourceType);
-        if (KnowledgeResources.TYPES.contains(type)) {
+        if (ADAPTED_BY_PROCESSORS.contains(type)) {
             return super.search(bundleType, resourceType, query, headers);
         }
         String key = bundleType.getName() + " " + type + "?"
@@ -117,6 +121,25 @@ class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirReposit
         }
         counts.store().increment();
         B found = super.search(bundleType, resourceType, query, headers);
+        synchronized (searches) {
+            searches.putIfAbsent(key, found);
+        }
+        return found;
+    }
+
+    /** The next pages of a remembered search (HAPI pages a record of more than 20) are remembered with it. */
+    @Override
+    public <B extends IBaseBundle> B link(Class<B> bundleType, String url, Map<String, String> headers) {
+        String key = bundleType.getName() + " " + url + " " + (headers == null ? "" : new TreeMap<>(headers));
+        synchronized (searches) {
+            IBaseBundle found = searches.get(key);
+            if (found != null) {
+                counts.repeated().increment();
+                return bundleType.cast(found);
+            }
+        }
+        counts.store().increment();
+        B found = super.link(bundleType, url, headers);
         synchronized (searches) {
             searches.putIfAbsent(key, found);
         }
