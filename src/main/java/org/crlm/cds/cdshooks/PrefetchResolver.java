@@ -4,9 +4,12 @@ import ca.uhn.fhir.parser.DataFormatException;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.annotation.PreDestroy;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -50,6 +53,8 @@ public class PrefetchResolver {
     private final OwnFhirServer ownFhirServer;
     private final PatientRecordProperties patientRecord;
     private final ExecutorService fetchers;
+    // Templates with their value sets expanded, per rule generation (the same on every call).
+    private final Map<RuleSet, Map<String, String>> expanded = Collections.synchronizedMap(new WeakHashMap<>());
 
     public PrefetchResolver(
             FhirJsonReader fhirJson,
@@ -84,8 +89,7 @@ public class PrefetchResolver {
                 sources.put(key, PatientRecord.Source.PREFETCH);
                 continue;
             }
-            String query = PrefetchTemplates.substitute(
-                            PrefetchTemplates.expandValueSets(template.getValue(), rules), request.context())
+            String query = PrefetchTemplates.substitute(expanded(rules, template.getValue()), request.context())
                     .orElseThrow(() -> new DataUnavailableException(
                             key,
                             "Prefetch '" + key
@@ -121,6 +125,11 @@ public class PrefetchResolver {
             });
         }
         return new PatientRecord(resources, sources, List.copyOf(read));
+    }
+
+    private String expanded(RuleSet rules, String template) {
+        return expanded.computeIfAbsent(rules, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(template, t -> PrefetchTemplates.expandValueSets(t, rules));
     }
 
     /** Missing data may come from the local store only where it is the patient's record, and only for a patient it knows. */

@@ -54,7 +54,11 @@ public class ClinicalReasoningConfig {
 
     @Bean
     public ClinicalReasoningOperations clinicalReasoningOperations(
-            RestfulServer server, DaoRegistry daoRegistry, ClinicalReasoningCaches caches, RuleLibraryCache rules) {
+            RestfulServer server,
+            DaoRegistry daoRegistry,
+            ClinicalReasoningCaches caches,
+            RuleLibraryCache rules,
+            MeterRegistry meters) {
         EvaluationSettings evaluation = EvaluationSettings.getDefault()
                 .withLibraryCache(caches.libraries())
                 .withValueSetCache(caches.valueSets());
@@ -71,9 +75,14 @@ public class ClinicalReasoningConfig {
                 .setValuesetExpansionMode(TerminologySettings.VALUESET_EXPANSION_MODE.USE_EXPAND_OPERATION)
                 .setValuesetMembershipMode(TerminologySettings.VALUESET_MEMBERSHIP_MODE.USE_EXPANSION);
         CrSettings settings = new CrSettings().withEvaluationSettings(evaluation);
-        IRepositoryFactory repositories =
-                request -> new KnowledgeTerminologyRepository(daoRegistry, request, server, () -> rules.current()
-                        .orElseThrow(() -> new PreconditionFailedException("No rules in service yet")));
+        KnowledgeTerminologyRepository.SearchCounts searchCounts =
+                KnowledgeTerminologyRepository.SearchCounts.register(meters);
+        IRepositoryFactory repositories = request -> new KnowledgeTerminologyRepository(
+                daoRegistry,
+                request,
+                server,
+                () -> rules.current().orElseThrow(() -> new PreconditionFailedException("No rules in service yet")),
+                searchCounts);
         List<Object> providers = List.of(
                 new PlanDefinitionApplyProvider(
                         request -> new PlanDefinitionProcessor(repositories.create(request), settings)),

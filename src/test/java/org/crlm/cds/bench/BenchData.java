@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.Map;
 import java.util.UUID;
 import org.crlm.cds.authoring.BundlePrefetch;
 import org.crlm.cds.cdshooks.PrefetchTemplates;
+import org.crlm.cds.knowledge.DateShift;
+import org.crlm.cds.knowledge.KnowledgeProperties;
 import org.crlm.cds.knowledge.RepositoryFiles;
 import org.crlm.cds.knowledge.ServiceCatalog;
 import org.crlm.cds.knowledge.ServiceDefinition;
@@ -62,8 +65,16 @@ public final class BenchData {
                 .orElseThrow();
     }
 
-    /** The demo patient's record, with its ablation orders taken out (they are the order-sign draft orders). */
+    /**
+     * The demo patient's record as the server stores it: its dates moved by the same whole months
+     * the server moves them when it loads the demo data ({@link DateShift} from
+     * {@link KnowledgeProperties#DEMO_DATA_WRITTEN_AS_OF} to today), so that a prefetch built from
+     * it and a read of the server's store give the rules the same record. Unshifted, the dates lie
+     * some twenty months back and the GAPS card finds the measurements stale, which the stored
+     * record's are not.
+     */
     public static List<IBaseResource> demoRecord() {
+        int months = DateShift.months(LocalDate.parse(KnowledgeProperties.DEMO_DATA_WRITTEN_AS_OF), LocalDate.now());
         try {
             Bundle bundle = FHIR.newJsonParser()
                     .parseResource(
@@ -71,7 +82,7 @@ public final class BenchData {
                             Files.readString(
                                     Path.of("fhir-resources", "demo", "demo-01-kras-g12d-two-rfa-synchronous.json")));
             List<IBaseResource> record = new ArrayList<>();
-            bundle.getEntry().forEach(e -> record.add(e.getResource()));
+            bundle.getEntry().forEach(e -> record.add(DateShift.shift(e.getResource(), months)));
             return record;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -46,7 +46,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * phase to profile, by the start of its name, spaces as underscores; several separated by |), --skip-jmh, --skip-scale,
  * --jar PATH (the server to measure, e.g. another commit's jar, to compare with the same load
  * generator), --out DIR (instead of target/benchmark), --cds (the server as src/main/scripts/cds-archive.sh leaves
- * it: the extracted jar in target/app with its Class Data Sharing archive).
+ * it: the extracted jar in target/app with its Class Data Sharing archive), --rate N (the open-loop phase of order-sign
+ * with prefetch at N calls/s; by default at 0.5 and 0.9 times the closed-loop throughput at
+ * concurrency 8), --only KEYS (the closed-loop scenarios to run, comma-separated among sign, view,
+ * local, apply; the open-loop phase runs with sign).
  */
 public final class BenchmarkSuite {
 
@@ -65,9 +68,13 @@ public final class BenchmarkSuite {
     private int profileConcurrency = 8;
     private String profileScenario = "order-sign, prefetch";
     private final List<String> profiledPhases = new ArrayList<>();
+    private Double openLoopRate;
+    private List<String> only = List.of("sign", "view", "local", "apply");
+    private final List<LoadGenerator.OpenLoopResult> openLoop = new ArrayList<>();
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final Map<Integer, String> scaleAnswers = new LinkedHashMap<>();
     private final Map<String, String> phaseAnswers = new LinkedHashMap<>();
+    private final Map<String, String> storeReads = new LinkedHashMap<>();
     private final StringBuilder report = new StringBuilder();
 
     public static void main(String[] rawArgs) throws Exception {
@@ -96,6 +103,8 @@ public final class BenchmarkSuite {
                 case "--skip-scale" -> suite.skipScale = true;
                 case "--jar" -> suite.jar = Path.of(args[++i]);
                 case "--cds" -> suite.cds = true;
+                case "--rate" -> suite.openLoopRate = Double.parseDouble(args[++i]);
+                case "--only" -> suite.only = List.of(args[++i].split(","));
                 case "--out" -> suite.out = Path.of(args[++i]);
                 case "--full", "" -> {
                     // the defaults
@@ -235,17 +244,16 @@ public final class BenchmarkSuite {
                     "order-sign, no prefetch (local store)",
                     load.ruleIds(new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()))
                             .toString());
-            // The advice rules must agree, or the timing compares different work. The GAPS card
-            // (data that could not be assessed) differs on main too: the bench prefetch lacks
-            // data the stored demo record has; reported, not hidden (see the report's answers line).
-            if (!phaseAnswers
-                    .get("order-sign, prefetch")
-                    .replace("GAPS, ", "")
-                    .equals(phaseAnswers
-                            .get("order-sign, no prefetch (local store)")
-                            .replace("GAPS, ", ""))) {
-                throw new IllegalStateException(
-                        "order-sign answers differ between prefetch and local store: " + phaseAnswers);
+            // Both data paths must give the very same cards (rule, indicator, summary), or the
+            // timing compares different work: the prefetch is built from the demo record with its
+            // dates moved as the server moves them when it stores it (BenchData.demoRecord).
+            List<String> signCardsPrefetch =
+                    load.cards(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
+            List<String> signCardsLocal =
+                    load.cards(new LoadGenerator.Call(signUrl, fresh(signLocal), signTokens.next()));
+            if (!signCardsPrefetch.equals(signCardsLocal)) {
+                throw new IllegalStateException("order-sign answers differ between prefetch " + signCardsPrefetch
+                        + " and local store " + signCardsLocal);
             }
 
             // The anchor a user of HAPI's JPA starter gets: clinical-reasoning's $apply of the same
@@ -268,8 +276,15 @@ public final class BenchmarkSuite {
                 {"order-sign, no prefetch (local store)", "sign", signLocal},
                 {APPLY_PHASE, "apply", applyBody}
             }) {
+                if (!only.contains(scenario[0].startsWith("order-sign, no prefetch") ? "local" : scenario[1])) {
+                    continue;
+                }
                 for (int concurrency : new int[] {1, 8, 32}) {
-                    if (scenario[1].equals("apply") && concurrency == 1) {
+                    // $apply is called with one FHIR API token (valid 10 minutes, re-used as a client would).
+                    TokenPool pool = scenario[1].equals("sign") ? signTokens : viewTokens;
+                    String fhirToken = keys.fhirToken("user/*.read");
+                    boolean isApply = scenario[1].equals("apply");
+                    if (isApply && concurrency == 1) {
                         // Warmed just before its own phases: on a loaded machine $apply calls still
                         // running after their warm-up (each waits up to a minute) were found in the
                         // profile of the first hook phase, taking half its samples.
@@ -278,12 +293,8 @@ public final class BenchmarkSuite {
                                 8,
                                 Duration.ZERO,
                                 slice,
-                                () -> new LoadGenerator.Call(applyUrl, applyBody, keys.fhirToken("user/*.read")));
+                                () -> new LoadGenerator.Call(applyUrl, applyBody, fhirToken));
                     }
-                    // $apply is called with one FHIR API token (valid 10 minutes, re-used as a client would).
-                    TokenPool pool = scenario[1].equals("sign") ? signTokens : viewTokens;
-                    String fhirToken = keys.fhirToken("user/*.read");
-                    boolean isApply = scenario[1].equals("apply");
                     String url = isApply ? applyUrl : scenario[1].equals("sign") ? signUrl : viewUrl;
                     int needed =
                             (int) Math.min(60_000, rate * 1.6 * (warmUp.getSeconds() + measure.getSeconds()) + 200);
@@ -301,6 +312,10 @@ public final class BenchmarkSuite {
                     if (profiled) {
                         jcmd(server, "JFR.start", "name=hot", "settings=profile");
                     }
+                    double hitsBefore = counter(server, "cds.local.store.reads", "result:hit");
+                    double missesBefore = counter(server, "cds.local.store.reads", "result:miss");
+                    double crStoreBefore = counter(server, "cds.clinical.reasoning.searches", "result:store");
+                    double crRepeatedBefore = counter(server, "cds.clinical.reasoning.searches", "result:repeated");
                     LoadGenerator.Result result = load.run(
                             scenario[0],
                             concurrency,
@@ -309,6 +324,29 @@ public final class BenchmarkSuite {
                             () -> new LoadGenerator.Call(url, fresh(body), isApply ? fhirToken : pool.next()));
                     sampling.set(false);
                     heapSampler.join();
+                    // Local-store reads per call over the whole phase (warm-up included): from the
+                    // cache (hit) or a JPA query (miss); the regression guard is LocalStoreReadsIT.
+                    double hits = counter(server, "cds.local.store.reads", "result:hit") - hitsBefore;
+                    double misses = counter(server, "cds.local.store.reads", "result:miss") - missesBefore;
+                    if (hits + misses > 0) {
+                        storeReads.put(
+                                scenario[0] + " c=" + concurrency,
+                                fmt(
+                                        "%.0f reads from memory, %.0f JPA queries (%.2f %% of reads)",
+                                        hits, misses, 100 * misses / (hits + misses)));
+                        System.out.println("  local store: " + storeReads.get(scenario[0] + " c=" + concurrency));
+                    }
+                    double crStore = counter(server, "cds.clinical.reasoning.searches", "result:store") - crStoreBefore;
+                    double crRepeated =
+                            counter(server, "cds.clinical.reasoning.searches", "result:repeated") - crRepeatedBefore;
+                    if (crStore + crRepeated > 0) {
+                        storeReads.put(
+                                scenario[0] + " c=" + concurrency,
+                                fmt(
+                                        "%.0f searches (record, terminology) run on the store, %.0f answered again within their request",
+                                        crStore, crRepeated));
+                        System.out.println("  $apply: " + storeReads.get(scenario[0] + " c=" + concurrency));
+                    }
                     if (profiled) {
                         jcmd(
                                 server,
@@ -332,6 +370,9 @@ public final class BenchmarkSuite {
                             result.maxMillis(),
                             result.errors());
                 }
+            }
+            if (only.contains("sign")) {
+                openLoop(http, signUrl, signPrefetch, signTokens);
             }
             long tokensSignedDuringPhases = signTokens.madeDuringPhase() + viewTokens.madeDuringPhase();
 
@@ -363,6 +404,49 @@ public final class BenchmarkSuite {
     }
 
     // ---- phases ----
+
+    /**
+     * Order-sign with prefetch in an open loop at a fixed rate, latencies from each call's
+     * intended send time: at the rate given (--rate), or at half and nine tenths of the
+     * closed-loop throughput at concurrency 8 (the rate the server is known to sustain).
+     */
+    private void openLoop(List<LoadGenerator.Result> http, String url, String body, TokenPool tokens)
+            throws InterruptedException {
+        LoadGenerator.Result closed = find(http, "order-sign, prefetch", 8);
+        List<Double> rates = new ArrayList<>();
+        if (openLoopRate != null) {
+            rates.add(openLoopRate);
+        } else if (closed != null) {
+            rates.add(Math.max(1, Math.round(closed.throughput() * 0.5)) * 1.0);
+            rates.add(Math.max(1, Math.round(closed.throughput() * 0.9)) * 1.0);
+        }
+        LoadGenerator load = new LoadGenerator();
+        for (double rate : rates) {
+            int needed = (int) Math.min(200_000, rate * (warmUp.getSeconds() + measure.getSeconds()) * 1.1 + 100);
+            if (tokens.size() < needed) {
+                tokens.fill(needed - tokens.size());
+            }
+            LoadGenerator.OpenLoopResult result = load.openLoop(
+                    "order-sign, prefetch",
+                    rate,
+                    64,
+                    warmUp,
+                    measure,
+                    () -> new LoadGenerator.Call(url, fresh(body), tokens.next()));
+            openLoop.add(result);
+            System.out.printf(
+                    "%-40s open loop at %6.0f/s: %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms late %d errors %d%n",
+                    result.name(),
+                    rate,
+                    result.throughput(),
+                    result.millis(50),
+                    result.millis(90),
+                    result.millis(99),
+                    result.maxMillis(),
+                    result.late(),
+                    result.errors());
+        }
+    }
 
     private Map<String, double[]> jmh() throws Exception {
         // JMH refuses to start while another JMH run holds /tmp/jmh.lock (another user's on a shared machine).
@@ -468,6 +552,13 @@ public final class BenchmarkSuite {
                 .replaceAll("[^a-z0-9]+", "-")
                 .replaceAll("-$", "");
         return (extension.equals("jfr") ? "server-" : "profile-") + slug + "." + extension;
+    /** A counter of the server, 0 where this server has none (a jar from before the counter). */
+    private static double counter(ServerProcess server, String name, String tag) {
+        try {
+            return server.metric(name, tag);
+        } catch (Exception e) {
+            return 0;
+        }
     }
 
     /** A jcmd command against the server (JFR for the hot-path profile). */
@@ -660,11 +751,54 @@ public final class BenchmarkSuite {
                     h.correctedMillis(99.9),
                     h.maxMillis()));
         }
+        if (!openLoop.isEmpty()) {
+            r.append("\n### Open loop at a fixed rate (latency from the intended send time)\n\n")
+                    .append(
+                            "Calls are due at a fixed rate whatever the server does (up to 64 in flight, one connection each); each latency runs\n")
+                    .append(
+                            "from when the call was due to its answer, so time spent queued behind a slow call counts. Late: calls that went out\n")
+                    .append("more than 1 ms after they were due.\n\n")
+                    .append(
+                            "| call | rate calls/s | calls | calls/s answered | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | late | errors |\n")
+                    .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (LoadGenerator.OpenLoopResult o : openLoop) {
+                r.append(fmt(
+                        "| %s | %.0f | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d |\n",
+                        o.name(),
+                        o.targetRate(),
+                        o.requests(),
+                        o.throughput(),
+                        o.millis(50),
+                        o.millis(90),
+                        o.millis(99),
+                        o.millis(99.9),
+                        o.maxMillis(),
+                        o.late(),
+                        o.errors()));
+            }
+            results.put(
+                    "open_loop",
+                    openLoop.stream()
+                            .map(o -> Map.of(
+                                    "name", o.name(),
+                                    "rate", o.targetRate(),
+                                    "throughput", o.throughput(),
+                                    "p50", o.millis(50),
+                                    "p90", o.millis(90),
+                                    "p99", o.millis(99),
+                                    "max", o.maxMillis(),
+                                    "late", o.late(),
+                                    "errors", o.errors()))
+                            .toList());
+        }
         LoadGenerator.Result signLocal1 = find(http, "order-sign, no prefetch (local store)", 1);
         LoadGenerator.Result apply1 = find(http, APPLY_PHASE, 1);
         LoadGenerator.Result signLocal8 = find(http, "order-sign, no prefetch (local store)", 8);
         LoadGenerator.Result apply8 = find(http, APPLY_PHASE, 8);
-        if (signLocal1 != null && apply1 != null) {
+        if (apply1 != null && apply1.requests() == 0) {
+            r.append(
+                    "\n$apply over HTTP: no call answered within the measured window at c=1 (see the errors column)\n");
+        } else if (signLocal1 != null && apply1 != null && signLocal8 != null && apply8 != null) {
             r.append(fmt(
                     "\n$apply over HTTP vs the order-sign hook, same patient and store, drafts sent to both: p50 %.1f vs %.1f ms at c=1 (%.1f×), %.1f vs %.1f ms at c=8 (%.1f×)\n",
                     apply1.millis(50),
@@ -673,6 +807,13 @@ public final class BenchmarkSuite {
                     apply8.millis(50),
                     signLocal8.millis(50),
                     apply8.millis(50) / signLocal8.millis(50)));
+        }
+        if (!storeReads.isEmpty()) {
+            r.append(
+                    "\nReads of the record (metrics cds_local_store_reads_total, cds_clinical_reasoning_searches_total; each phase with its warm-up): ");
+            storeReads.forEach(
+                    (phase, reads) -> r.append(phase).append(": ").append(reads).append("; "));
+            r.append("\n");
         }
         r.append(fmt(
                 "\nJWTs signed by the load generator during measured phases (pool ran dry): %d\n\n",
@@ -692,17 +833,20 @@ public final class BenchmarkSuite {
                     name, v[0], v[1], v[2], v[3], v[4], v[5] / 1e6)));
             double floor = jmh.get("engineFloor")[0];
             double apply = jmh.get("applyBaseline")[0];
-            LoadGenerator.Result sign1 = http.get(0);
-            LoadGenerator.Result sign8 = http.get(1);
-            r.append("\n### Ratios\n\n| ratio | value |\n|---|---:|\n")
-                    .append(fmt(
-                            "| order-sign p50 over HTTP (c=1) / engine floor p50 | %.2f× |\n",
-                            sign1.millis(50) / floor))
-                    .append(fmt(
-                            "| order-sign p50 over HTTP (c=8) / engine floor p50 | %.2f× |\n",
-                            sign8.millis(50) / floor))
-                    .append(fmt("| $apply p50 / order-sign p50 over HTTP (c=1) | %.1f× |\n", apply / sign1.millis(50)))
-                    .append(fmt("| $apply p50 / engine floor p50 | %.1f× |\n\n", apply / floor));
+            LoadGenerator.Result sign1 = find(http, "order-sign, prefetch", 1);
+            LoadGenerator.Result sign8 = find(http, "order-sign, prefetch", 8);
+            r.append("\n### Ratios\n\n| ratio | value |\n|---|---:|\n");
+            if (sign1 != null && sign8 != null) {
+                r.append(fmt(
+                                "| order-sign p50 over HTTP (c=1) / engine floor p50 | %.2f× |\n",
+                                sign1.millis(50) / floor))
+                        .append(fmt(
+                                "| order-sign p50 over HTTP (c=8) / engine floor p50 | %.2f× |\n",
+                                sign8.millis(50) / floor))
+                        .append(fmt(
+                                "| $apply p50 / order-sign p50 over HTTP (c=1) | %.1f× |\n", apply / sign1.millis(50)));
+            }
+            r.append(fmt("| $apply p50 / engine floor p50 | %.1f× |\n\n", apply / floor));
             results.put("jmh", jmh);
         }
 

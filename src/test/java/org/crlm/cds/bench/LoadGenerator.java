@@ -131,6 +131,108 @@ public final class LoadGenerator {
         return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram);
     }
 
+    /** What an open-loop phase measured: latencies from each call's intended send time. */
+    public record OpenLoopResult(
+            String name,
+            double targetRate,
+            int connections,
+            long requests,
+            long errors,
+            long late,
+            double seconds,
+            Histogram latency) {
+        public double throughput() {
+            return requests / seconds;
+        }
+
+        public double millis(double percentile) {
+            return latency.getValueAtPercentile(percentile) / 1_000_000.0;
+        }
+
+        public double maxMillis() {
+            return latency.getMaxValue() / 1_000_000.0;
+        }
+    }
+
+    /**
+     * An open loop at a fixed rate (like wrk2): call i is due at {@code start + i / rate}
+     * whatever happened to the calls before it, and its latency is measured from that intended
+     * send time to the answer, so a server that falls behind is charged for the wait of every
+     * call queued behind a slow one (no coordinated omission). Up to {@code connections} calls
+     * are in flight at once, each on its own kept-alive connection; a call due while all of them
+     * are busy goes out as soon as one is free, still timed from when it was due. Only calls due
+     * in the measured window are recorded; {@code late} counts those sent more than a millisecond
+     * after they were due (the generator or the server fell behind).
+     */
+    public OpenLoopResult openLoop(
+            String name, double rate, int connections, Duration warmUp, Duration measure, Supplier<Call> calls)
+            throws InterruptedException {
+        Histogram histogram = new Histogram(3);
+        AtomicLong next = new AtomicLong();
+        AtomicLong requests = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong late = new AtomicLong();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        double intervalNanos = 1e9 / rate;
+        long start = System.nanoTime() + 50_000_000L; // every thread ready before the first call is due
+        long measureFrom = start + warmUp.toNanos();
+        long measureTo = measureFrom + measure.toNanos();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            Thread t = new Thread(
+                    () -> {
+                        Connection connection = new Connection(Duration.ofSeconds(60));
+                        try {
+                            while (true) {
+                                long due = start + (long) (next.getAndIncrement() * intervalNanos);
+                                if (due >= measureTo) {
+                                    return;
+                                }
+                                Call call = calls.get();
+                                long wait;
+                                while ((wait = due - System.nanoTime()) > 0) {
+                                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                                }
+                                boolean measured = due >= measureFrom;
+                                if (measured && -wait > 1_000_000L) {
+                                    late.incrementAndGet();
+                                }
+                                int status = postOnce(connection, call, failure -> {
+                                    if (failures.size() < 3) {
+                                        failures.add(failure);
+                                    }
+                                });
+                                long latency = System.nanoTime() - due;
+                                if (measured) {
+                                    synchronized (histogram) {
+                                        histogram.recordValue(Math.min(latency, 60_000_000_000L));
+                                    }
+                                    requests.incrementAndGet();
+                                    if (status != 200) {
+                                        errors.incrementAndGet();
+                                    }
+                                }
+                            }
+                        } finally {
+                            connection.close();
+                        }
+                    },
+                    "open-loop-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            System.out.println("  " + name + ": failed responses, e.g. "
+                    + failures.peek().substring(0, Math.min(300, failures.peek().length())));
+        }
+        return new OpenLoopResult(
+                name, rate, connections, requests.get(), errors.get(), late.get(), measure.toNanos() / 1e9, histogram);
+    }
+
     /**
      * Sequential calls for the scale curve, where one call can outlast a time window: after
      * {@code warmUpCalls}, every call is recorded until at least {@code minCalls} calls and
@@ -183,6 +285,29 @@ public final class LoadGenerator {
                 ids.add(card.path("source").path("topic").path("code").asText());
             }
             return ids;
+        }
+    }
+
+    /**
+     * The cards one call answers, each as its rule id, indicator and summary, in rule-id order
+     * (to check that two data paths give the very same answer, not only the same rules).
+     */
+    public List<String> cards(Call call) throws Exception {
+        try (Connection connection = new Connection(Duration.ofSeconds(120))) {
+            Answer answer = connection.post(call);
+            if (answer.status() != 200) {
+                throw new IllegalStateException(
+                        "Answered " + answer.status() + ": " + new String(answer.body(), StandardCharsets.UTF_8));
+            }
+            List<String> cards = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode card :
+                    BenchData.JSON.readTree(answer.body()).path("cards")) {
+                cards.add(card.path("source").path("topic").path("code").asText() + " "
+                        + card.path("indicator").asText() + " "
+                        + card.path("summary").asText());
+            }
+            java.util.Collections.sort(cards);
+            return cards;
         }
     }
 

@@ -73,7 +73,9 @@ class TranslatedElmRestartTest {
                 .isZero();
         assertThat(restart.restorations()).isEqualTo(LIBRARIES);
         for (RuleLibrary library : translated.libraries()) {
-            assertThat(rules.library(library.url() + "|" + library.version()).orElseThrow().elmJson())
+            assertThat(rules.library(library.url() + "|" + library.version())
+                            .orElseThrow()
+                            .elmJson())
                     .as(library.name() + ": the ELM the loader attaches to the Library resource is unchanged,"
                             + " so a restart stores no new Library version")
                     .isEqualTo(library.elmJson());
