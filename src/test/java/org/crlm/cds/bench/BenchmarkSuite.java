@@ -552,6 +552,8 @@ public final class BenchmarkSuite {
                 .replaceAll("[^a-z0-9]+", "-")
                 .replaceAll("-$", "");
         return (extension.equals("jfr") ? "server-" : "profile-") + slug + "." + extension;
+    }
+
     /** A counter of the server, 0 where this server has none (a jar from before the counter). */
     private static double counter(ServerProcess server, String name, String tag) {
         try {
