@@ -112,25 +112,18 @@ class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirReposit
                 + SearchParameterMapRepositoryRestQueryBuilder.buildFromQueryContributor(query)
                         .toNormalizedQueryString(fhirContext())
                 + " " + (headers == null ? "" : new TreeMap<>(headers));
-        synchronized (searches) {
-            IBaseBundle found = searches.get(key);
-            if (found != null) {
-                counts.repeated().increment();
-                return bundleType.cast(found);
-            }
-        }
-        counts.store().increment();
-        B found = super.search(bundleType, resourceType, query, headers);
-        synchronized (searches) {
-            searches.putIfAbsent(key, found);
-        }
-        return found;
+        return remembered(bundleType, key, () -> super.search(bundleType, resourceType, query, headers));
     }
 
     /** The next pages of a remembered search (HAPI pages a record of more than 20) are remembered with it. */
     @Override
     public <B extends IBaseBundle> B link(Class<B> bundleType, String url, Map<String, String> headers) {
         String key = bundleType.getName() + " " + url + " " + (headers == null ? "" : new TreeMap<>(headers));
+        return remembered(bundleType, key, () -> super.link(bundleType, url, headers));
+    }
+
+    /** The bundle this request already got for the key, or the store's answer, remembered. */
+    private <B extends IBaseBundle> B remembered(Class<B> bundleType, String key, Supplier<B> fromStore) {
         synchronized (searches) {
             IBaseBundle found = searches.get(key);
             if (found != null) {
@@ -139,7 +132,7 @@ class KnowledgeTerminologyRepository extends ClinicalIntelligenceHapiFhirReposit
             }
         }
         counts.store().increment();
-        B found = super.link(bundleType, url, headers);
+        B found = fromStore.get();
         synchronized (searches) {
             searches.putIfAbsent(key, found);
         }

@@ -32,19 +32,30 @@ import org.HdrHistogram.Recorder;
  */
 public final class LoadGenerator {
 
+    /** Throughput and latency percentiles of a phase, closed or open loop. */
+    public interface Measured {
+        long requests();
+
+        double seconds();
+
+        Histogram latency();
+
+        default double throughput() {
+            return requests() / seconds();
+        }
+
+        default double millis(double percentile) {
+            return latency().getValueAtPercentile(percentile) / 1_000_000.0;
+        }
+
+        default double maxMillis() {
+            return latency().getMaxValue() / 1_000_000.0;
+        }
+    }
+
     /** What one phase measured. */
-    public record Result(String name, int concurrency, long requests, long errors, double seconds, Histogram latency) {
-        public double throughput() {
-            return requests / seconds;
-        }
-
-        public double millis(double percentile) {
-            return latency.getValueAtPercentile(percentile) / 1_000_000.0;
-        }
-
-        public double maxMillis() {
-            return latency.getMaxValue() / 1_000_000.0;
-        }
+    public record Result(String name, int concurrency, long requests, long errors, double seconds, Histogram latency)
+            implements Measured {
 
         /**
          * The latencies corrected for coordinated omission: a closed-loop thread that waits for a
@@ -140,19 +151,8 @@ public final class LoadGenerator {
             long errors,
             long late,
             double seconds,
-            Histogram latency) {
-        public double throughput() {
-            return requests / seconds;
-        }
-
-        public double millis(double percentile) {
-            return latency.getValueAtPercentile(percentile) / 1_000_000.0;
-        }
-
-        public double maxMillis() {
-            return latency.getMaxValue() / 1_000_000.0;
-        }
-    }
+            Histogram latency)
+            implements Measured {}
 
     /**
      * An open loop at a fixed rate (like wrk2): call i is due at {@code start + i / rate}
