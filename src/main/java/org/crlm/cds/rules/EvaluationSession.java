@@ -322,33 +322,23 @@ public final class EvaluationSession {
         } catch (RuntimeException e) {
             return new ExpressionResult(ref, null, failure(lib, ref.name(), e), lib.version());
         } catch (StackOverflowError e) {
-            return new ExpressionResult(
-                    ref,
-                    null,
-                    new ExpressionFailure(
-                            lib.name(),
-                            ref.name(),
-                            null,
-                            null,
-                            "StackOverflowError",
-                            "The expression recursed too deeply to evaluate"),
-                    lib.version());
+            return failed(lib, ref, "StackOverflowError", "The expression recursed too deeply to evaluate");
         }
     }
 
     private static ExpressionResult timedOut(RuleLibrary lib, ExpressionRef ref, String why) {
-        return new ExpressionResult(
+        return failed(
+                lib,
                 ref,
-                null,
-                new ExpressionFailure(
-                        lib.name(),
-                        ref.name(),
-                        null,
-                        null,
-                        TIMEOUT,
-                        "Evaluation given up: " + why + " (crlm.rules.budget.evaluation-cpu-limit, "
-                                + "crlm.rules.budget.decision-timeout)"),
-                lib.version());
+                TIMEOUT,
+                "Evaluation given up: " + why + " (crlm.rules.budget.evaluation-cpu-limit, "
+                        + "crlm.rules.budget.decision-timeout)");
+    }
+
+    /** A failure the engine did not raise itself (no source location). */
+    private static ExpressionResult failed(RuleLibrary lib, ExpressionRef ref, String kind, String message) {
+        return new ExpressionResult(
+                ref, null, new ExpressionFailure(lib.name(), ref.name(), null, null, kind, message), lib.version());
     }
 
     private static ExpressionFailure failure(RuleLibrary lib, String expression, RuntimeException e) {

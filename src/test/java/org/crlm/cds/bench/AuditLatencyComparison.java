@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.support.PackagedServerArguments;
 import org.crlm.cds.support.PostgresTestDatabase;
 import org.crlm.cds.support.TestKeys;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -115,13 +116,9 @@ public final class AuditLatencyComparison {
                 "--crlm.data-dir=" + work.resolve("data").toAbsolutePath(),
                 "--crlm.knowledge.load-demo-data=true",
                 "--crlm.cds.local-store-is-patient-record=true",
-                "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
-                "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--crlm.security.cds-client.max-lifetime=60m",
-                "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
-                "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
                 "--crlm.fhir.public-base-url=http://127.0.0.1:" + port + "/fhir"));
+        app.addAll(PackagedServerArguments.checkedWith(keys));
         if (db != null) {
             app.add("--spring.datasource.url=" + db.url());
             app.add("--spring.datasource.username=" + db.user);

@@ -20,6 +20,7 @@ import org.crlm.cds.rules.RuleSet;
 import org.crlm.cds.support.ApplyClient;
 import org.crlm.cds.support.FhirClients;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.PackagedServerArguments;
 import org.crlm.cds.support.TestKeys;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -147,24 +148,20 @@ public final class BenchmarkSuite {
             jvm.add("-XX:SharedArchiveFile=" + archive.toAbsolutePath());
         }
 
-        List<String> app = List.of(
+        List<String> app = new ArrayList<>(List.of(
                 "--spring.profiles.active=bench",
                 "--crlm.data-dir=" + out.resolve("data-" + port).toAbsolutePath(),
                 "--crlm.knowledge.load-demo-data=true",
                 // The no-prefetch scenarios read the record from this server's own store.
                 "--crlm.cds.local-store-is-patient-record=true",
-                "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
-                "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--crlm.security.cds-client.max-lifetime=60m",
-                "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
-                "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
                 // Scale only: a 10 000-Observation prefetch is larger than the production request limits.
                 "--crlm.security.limits.max-body-size=64MB",
                 "--crlm.security.limits.max-elements=5000000",
                 "--crlm.fhir.max-transaction-entries=20000",
                 "--crlm.fhir.public-base-url=http://127.0.0.1:" + port + "/fhir",
-                "--crlm.cds.max-resources-per-query=20000");
+                "--crlm.cds.max-resources-per-query=20000"));
+        app.addAll(PackagedServerArguments.checkedWith(keys));
 
         try (ServerProcess server = new ServerProcess(jar, port, out, jvm, app)) {
             double ready = server.awaitReady(Duration.ofMinutes(15));

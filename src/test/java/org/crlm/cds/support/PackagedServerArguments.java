@@ -1,6 +1,7 @@
 package org.crlm.cds.support;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,20 +15,27 @@ public final class PackagedServerArguments {
 
     public static List<String> onPostgres(
             String url, String user, String password, Path work, int port, TestKeys keys) {
-        return List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "--spring.profiles.active=postgres",
                 "--spring.datasource.url=" + url,
                 "--spring.datasource.username=" + user,
                 "--spring.datasource.password=" + password,
                 "--crlm.data-dir=" + work.resolve("data").toAbsolutePath(),
                 "--crlm.knowledge.load-demo-data=true",
+                // The EHR writes into this server (the demo patients): its store is the record.
+                "--crlm.cds.local-store-is-patient-record=true",
+                "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port));
+        args.addAll(checkedWith(keys));
+        return List.copyOf(args);
+    }
+
+    /** CDS client JWTs and FHIR bearer tokens checked against the test keys' issuers and JWKS. */
+    public static List<String> checkedWith(TestKeys keys) {
+        return List.of(
                 "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
                 "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
                 "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
                 "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
-                // The EHR writes into this server (the demo patients): its store is the record.
-                "--crlm.cds.local-store-is-patient-record=true",
-                "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port);
+                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE);
     }
 }
