@@ -1,6 +1,8 @@
 package org.crlm.cds.authoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.crlm.cds.authoring.ConsoleApi.set;
+import static org.crlm.cds.authoring.ConsoleApi.threshold;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
@@ -341,26 +343,8 @@ class ConsoleAuthoringBrowserIT extends AppIntegrationTest {
         return rules;
     }
 
-    /** R2 from this many planned lesions (2 in the repository); no card states it in figures. */
-    private static String threshold(String cql, String version, String count) {
-        return cql.replaceFirst(
-                        "library CRLMAblationRules version '[^']+'",
-                        "library CRLMAblationRules version '" + version + "'")
-                .replace(
-                        "parameter \"Multiple Ablation Count\" Integer default 2",
-                        "parameter \"Multiple Ablation Count\" Integer default " + count);
-    }
-
-    private static Set<String> set(JsonNode array) {
-        Set<String> values = new TreeSet<>();
-        array.forEach(v -> values.add(v.asText()));
-        return values;
-    }
-
     private JsonNode post(String path, Object body) {
-        Http.Response response = Http.postJson(base() + path, Http.write(body), author());
-        assertThat(response.status()).as(response.body()).isEqualTo(200);
-        return response.json();
+        return ConsoleApi.post(base() + path, body, author());
     }
 
     private String author() {
