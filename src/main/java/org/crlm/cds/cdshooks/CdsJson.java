@@ -25,4 +25,17 @@ public class CdsJson {
             throw new IllegalStateException("Cannot write CDS Hooks JSON", e);
         }
     }
+
+    /**
+     * As UTF-8 bytes, for a response body: cards quote text beyond Latin-1 (≥, —), so a String
+     * would be built as UTF-16 and then encoded twice by Spring's String converter (once for
+     * Content-Length, once for the body).
+     */
+    public byte[] writeBytes(Object value) {
+        try {
+            return mapper.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cannot write CDS Hooks JSON", e);
+        }
+    }
 }

@@ -67,7 +67,7 @@ public class CdsServicesController {
     }
 
     @PostMapping({"/{serviceId}", "/{serviceId}/"})
-    public ResponseEntity<String> call(@PathVariable String serviceId, HttpServletRequest http) {
+    public ResponseEntity<?> call(@PathVariable String serviceId, HttpServletRequest http) {
         long started = System.nanoTime();
         JsonNode body = null;
         String issuer = (String) http.getAttribute(RequestAttributes.CLIENT_ISSUER);
@@ -75,8 +75,9 @@ public class CdsServicesController {
         try {
             body = bodies.read(http);
             HookOutcome outcome = hooks.call(serviceId, body);
-            ResponseEntity<String> response =
-                    ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(json.write(outcome.response()));
+            ResponseEntity<byte[]> response = ResponseEntity.ok()
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .body(json.writeBytes(outcome.response()));
             // The audit row and the issued cards are committed before the answer leaves: a crash after
             // the response loses nothing, and a database that cannot record them turns the call into a 503.
             HookCompletedEvent answered = HookCompletedEvent.answered(

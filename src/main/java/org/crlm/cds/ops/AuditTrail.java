@@ -1,8 +1,10 @@
 package org.crlm.cds.ops;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
@@ -78,17 +80,28 @@ public class AuditTrail {
                 });
     }
 
-    /** [{"reference":"Observation/o1","version":"3","source":"PREFETCH","prefetchKey":"geneticResults"}, …] */
+    /**
+     * [{"reference":"Observation/o1","version":"3","source":"PREFETCH","prefetchKey":"geneticResults"}, …],
+     * written straight to text (no tree of the rows first: this runs on every call).
+     */
     static String resourcesRead(List<PatientRecord.ResourceRead> read) {
-        ArrayNode rows = JSON.createArrayNode();
-        for (PatientRecord.ResourceRead r : read) {
-            ObjectNode row = rows.addObject();
-            row.put("reference", r.reference());
-            row.put("version", r.version());
-            row.put("source", r.source() == null ? null : r.source().name());
-            row.put("prefetchKey", r.prefetchKey());
+        StringWriter text = new StringWriter(96 * read.size() + 2);
+        try (JsonGenerator json = JSON.getFactory().createGenerator(text)) {
+            json.writeStartArray();
+            for (PatientRecord.ResourceRead r : read) {
+                json.writeStartObject();
+                json.writeStringField("reference", r.reference());
+                json.writeStringField("version", r.version());
+                json.writeStringField(
+                        "source", r.source() == null ? null : r.source().name());
+                json.writeStringField("prefetchKey", r.prefetchKey());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return rows.toString();
+        return text.toString();
     }
 
     private static String cut(String s, int max) {

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,9 +17,9 @@ import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 
 /**
- * Reads a CDS Hooks JSON body within the configured limits: content type (415), size (413),
- * nesting depth (400), duplicate keys (400) and number of values (413) are checked by a streaming pass before the
- * tree is built, so an oversized or hostile body never reaches the parser's object model.
+ * Reads a CDS Hooks JSON body within the configured limits: content type (415) and size (413)
+ * before parsing, nesting depth (400) by the parser, duplicate keys (400) as the tree is built,
+ * and the number of values (413) on the tree, whose size the body limit bounds.
  */
 @Component
 public class JsonBodyReader {
@@ -29,8 +31,6 @@ public class JsonBodyReader {
     public JsonBodyReader(LimitsProperties limits) {
         this.limits = limits;
         this.factory = JsonFactory.builder()
-                // {"hook": "a", "hook": "b"}: a body that means different things to different parsers is refused.
-                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
                         .maxDocumentLength(limits.maxBodySize().toBytes())
@@ -41,7 +41,11 @@ public class JsonBodyReader {
         this.mapper = new ObjectMapper(factory)
                 .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true))
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                // {"hook": "a", "hook": "b"}: a body that means different things to different parsers is refused.
+                // Checked as the tree is built (the map insert reports the earlier value), at every
+                // level; the parser's own duplicate detection kept a set of names per object besides.
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
     }
 
     public JsonNode read(HttpServletRequest request) {
@@ -52,7 +56,12 @@ public class JsonBodyReader {
         }
         byte[] body;
         try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            long declared = request.getContentLengthLong();
+            // With a Content-Length (within the cap, checked above) the body is read into one array
+            // of that size instead of chunks joined afterwards; the container ends the stream there.
+            body = declared >= 0
+                    ? readDeclared(in, (int) declared)
+                    : in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         } catch (IOException e) {
             throw new RequestRejectedException(400, "invalid", "The request body could not be read");
         }
@@ -60,6 +69,12 @@ public class JsonBodyReader {
             throw new RequestRejectedException(413, "too-costly", "The request body is larger than " + max + " bytes");
         }
         return parse(body);
+    }
+
+    private static byte[] readDeclared(InputStream in, int length) throws IOException {
+        byte[] body = new byte[length];
+        int read = in.readNBytes(body, 0, length);
+        return read == length ? body : java.util.Arrays.copyOf(body, read);
     }
 
     public JsonNode parse(byte[] body) {
@@ -94,20 +109,26 @@ public class JsonBodyReader {
         return tree;
     }
 
-    /** Objects, arrays and scalar values in the tree (field names not counted). */
+    /**
+     * Objects, arrays and scalar values in the tree (field names not counted), stopping once over
+     * the limit. Recursive: the parser has already bounded the depth.
+     */
     private int values(JsonNode root) {
-        int values = 0;
-        java.util.ArrayDeque<JsonNode> pending = new java.util.ArrayDeque<>();
-        pending.push(root);
-        while (!pending.isEmpty()) {
-            JsonNode node = pending.pop();
-            if (++values > limits.maxElements()) {
-                return values;
+        return count(root, 0, limits.maxElements());
+    }
+
+    private static int count(JsonNode node, int counted, int max) {
+        int values = counted + 1;
+        if (node instanceof ArrayNode array) {
+            for (int i = 0, n = array.size(); i < n && values <= max; i++) {
+                values = count(array.get(i), values, max);
             }
-            if (node.isContainerNode()) {
-                for (JsonNode child : node) {
-                    pending.push(child);
+        } else if (node instanceof ObjectNode object) {
+            for (var field : object.properties()) {
+                if (values > max) {
+                    break;
                 }
+                values = count(field.getValue(), values, max);
             }
         }
         return values;

@@ -192,7 +192,7 @@ public final class BenchmarkSuite {
             TokenPool signTokens = new TokenPool(signUrl);
             TokenPool viewTokens = new TokenPool(viewUrl);
             signTokens.fill(50);
-            LoadGenerator load = new LoadGenerator();
+            LoadGenerator load = new LoadGenerator().measuringServerCpu(server::cpuNanos);
             double first = load.once(new LoadGenerator.Call(signUrl, fresh(signPrefetch), signTokens.next()));
             double heapAfterStart = server.heapAfterGcMb();
             double translationsBefore = server.prometheus("cql_translations_total");
@@ -357,7 +357,7 @@ public final class BenchmarkSuite {
                     rate = Math.max(rate, result.throughput());
                     http.add(result);
                     System.out.printf(
-                            "%-40s c=%-3d %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms errors %d%n",
+                            "%-40s c=%-3d %7.1f/s p50 %6.1f p90 %6.1f p99 %6.1f max %7.1f ms errors %d, server CPU %.2f ms/call%n",
                             scenario[0],
                             concurrency,
                             result.throughput(),
@@ -365,7 +365,8 @@ public final class BenchmarkSuite {
                             result.millis(90),
                             result.millis(99),
                             result.maxMillis(),
-                            result.errors());
+                            result.errors(),
+                            result.serverCpuMillisPerCall());
                 }
             }
             if (only.contains("sign")) {
@@ -714,11 +715,14 @@ public final class BenchmarkSuite {
                 .append(jitWarmUp.getSeconds())
                 .append(
                         " s of mixed calls at concurrency 8 (local store, patient-view, order-sign), so the JIT has settled.\n\n")
-                .append("| call | concurrency | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n")
-                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append(
+                        "Server CPU per call: the server process's CPU time (all threads, GC and JIT included) over the measured window, divided by the calls answered in it; it depends far less on other load than the latencies do.\n\n")
+                .append(
+                        "| call | concurrency | calls | calls/s | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU ms/call |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (LoadGenerator.Result h : http) {
             r.append(fmt(
-                    "| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d |\n",
+                    "| %s | %d | %d | %.0f | %.1f | %.1f | %.1f | %.1f | %d | %.2f |\n",
                     h.name(),
                     h.concurrency(),
                     h.requests(),
@@ -727,7 +731,8 @@ public final class BenchmarkSuite {
                     h.millis(90),
                     h.millis(99),
                     h.maxMillis(),
-                    h.errors()));
+                    h.errors(),
+                    h.serverCpuMillisPerCall()));
         }
         r.append("\n### The same phases corrected for coordinated omission\n\n")
                 .append(
@@ -890,7 +895,9 @@ public final class BenchmarkSuite {
                                 "p99_corrected_for_coordinated_omission",
                                 h.correctedMillis(99),
                                 "errors",
-                                h.errors()))
+                                h.errors(),
+                                "server_cpu_ms_per_call",
+                                h.serverCpuMillisPerCall()))
                         .toList());
         results.put("scale", scale);
         results.put("ready_s", ready);

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -54,8 +55,24 @@ public final class LoadGenerator {
     }
 
     /** What one phase measured. */
-    public record Result(String name, int concurrency, long requests, long errors, double seconds, Histogram latency)
+    public record Result(
+            String name,
+            int concurrency,
+            long requests,
+            long errors,
+            double seconds,
+            Histogram latency,
+            long serverCpuNanos)
             implements Measured {
+
+        /**
+         * The server process's CPU time (all its threads: requests, GC, JIT) per call answered in
+         * the measured window; NaN when the server's CPU was not read. Unlike latency and
+         * throughput it hardly depends on what else runs on a shared machine.
+         */
+        public double serverCpuMillisPerCall() {
+            return serverCpuNanos < 0 || requests == 0 ? Double.NaN : serverCpuNanos / 1e6 / requests;
+        }
 
         /**
          * The latencies corrected for coordinated omission: a closed-loop thread that waits for a
@@ -82,6 +99,14 @@ public final class LoadGenerator {
 
     /** One answer: its status and body. */
     record Answer(int status, byte[] body) {}
+
+    private LongSupplier serverCpuNanos = () -> -1;
+
+    /** Reads the server's CPU time (nanoseconds, or -1) at the start and end of each closed-loop phase's measured window. */
+    public LoadGenerator measuringServerCpu(LongSupplier serverCpuNanos) {
+        this.serverCpuNanos = serverCpuNanos;
+        return this;
+    }
 
     public Result run(String name, int concurrency, Duration warmUp, Duration measure, Supplier<Call> calls)
             throws InterruptedException {
@@ -125,10 +150,12 @@ public final class LoadGenerator {
         }
         Thread.sleep(warmUp.toMillis());
         recorder.reset();
+        long cpuBefore = serverCpuNanos.getAsLong();
         measuring.set(true);
         long started = System.nanoTime();
         Thread.sleep(measure.toMillis());
         measuring.set(false);
+        long cpuAfter = serverCpuNanos.getAsLong();
         double seconds = (System.nanoTime() - started) / 1e9;
         Histogram histogram = recorder.getIntervalHistogram();
         stop.set(true);
@@ -139,7 +166,8 @@ public final class LoadGenerator {
             System.out.println("  " + name + ": failed responses, e.g. "
                     + failures.peek().substring(0, Math.min(300, failures.peek().length())));
         }
-        return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram);
+        long cpu = cpuBefore < 0 || cpuAfter < 0 ? -1 : cpuAfter - cpuBefore;
+        return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram, cpu);
     }
 
     /** What an open-loop phase measured: latencies from each call's intended send time. */
@@ -268,7 +296,7 @@ public final class LoadGenerator {
             System.out.println(
                     "  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
         }
-        return new Result(name, 1, requests, errors, (System.nanoTime() - started) / 1e9, histogram);
+        return new Result(name, 1, requests, errors, (System.nanoTime() - started) / 1e9, histogram, -1);
     }
 
     /** The rule ids of the cards one call answers (to check that both data paths agree). */

@@ -6,20 +6,25 @@ import java.util.List;
 import java.util.Map;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
+import org.crlm.cds.cdshooks.FhirJsonReader;
 import org.crlm.cds.knowledge.RuleDefinition;
 import org.crlm.cds.knowledge.ServiceDefinition;
 import org.crlm.cds.rules.EvaluationSession;
 import org.crlm.cds.rules.PatientData;
 import org.crlm.cds.rules.RuleEngine;
 import org.crlm.cds.rules.RuleSet;
+import org.crlm.cds.security.JsonBodyReader;
+import org.crlm.cds.security.LimitsProperties;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Profiles, in-process with JFR, the two parts of an order-sign call with prefetch that grow
  * with the record: parsing the prefetch (HAPI's JSON parser) and evaluating the rules (CQL),
- * on the benchmark's scaled patient (argument: the number of Observations, default 1000).
+ * on the benchmark's scaled patient (argument: the number of Observations, default 1000). The
+ * parse is timed as the service does it: request bytes to a JSON tree, then HAPI from the tree.
  * Writes target/benchmark/scale-profile.md.
  */
 public final class ProfileScale {
@@ -37,7 +42,12 @@ public final class ProfileScale {
         List<IBaseResource> data = new ArrayList<>(record);
         data.add(BenchData.scaledOrder("scale"));
 
-        Runnable parse = () -> BenchData.FHIR.newJsonParser().parseResource(Bundle.class, json);
+        // As the service reads a prefetch: the request's bytes into one JSON tree (limits checked),
+        // the Bundle parsed by HAPI from that tree (not from text a second time).
+        byte[] body = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        JsonBodyReader bodies = new JsonBodyReader(new LimitsProperties(DataSize.ofMegabytes(64), 64, 5_000_000));
+        FhirJsonReader fhirJson = new FhirJsonReader(BenchData.FHIR);
+        Runnable parse = () -> fhirJson.read(bodies.parse(body), Bundle.class);
         Runnable evaluate = () -> {
             EvaluationSession session = engine.open(rules, new PatientData("scale", data), Map.of());
             for (RuleDefinition rule : service.rules()) {

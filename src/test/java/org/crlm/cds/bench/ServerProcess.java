@@ -53,6 +53,15 @@ public final class ServerProcess implements AutoCloseable {
         return base;
     }
 
+    /** CPU time of the server process so far (all threads), in nanoseconds; -1 when the OS does not tell. */
+    public long cpuNanos() {
+        return process.toHandle()
+                .info()
+                .totalCpuDuration()
+                .map(Duration::toNanos)
+                .orElse(-1L);
+    }
+
     public long pid() {
         return process.pid();
     }
