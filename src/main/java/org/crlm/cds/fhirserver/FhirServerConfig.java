@@ -60,6 +60,17 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 })
 public class FhirServerConfig {
 
+    /** Static: it removes bean definitions, so it must exist before any other bean of this class. */
+    @Bean
+    static SupportedResourceTypes supportedResourceTypes(org.springframework.core.env.Environment environment) {
+        return new SupportedResourceTypes(environment);
+    }
+
+    @Bean
+    static RepositoriesOnFirstUse repositoriesOnFirstUse() {
+        return new RepositoriesOnFirstUse();
+    }
+
     @Bean
     public JpaStorageSettings storageSettings(FhirServerProperties properties) {
         JpaStorageSettings settings = new JpaStorageSettings();
@@ -92,6 +103,9 @@ public class FhirServerConfig {
         factory.setPersistenceUnitName("HAPI_PU");
         factory.setDataSource(dataSource);
         factory.setJpaPropertyMap(jpa.getProperties());
+        // No background bootstrap (setBootstrapExecutor): Hibernate then asks Spring for HAPI's entity
+        // listener beans from its own thread while the main thread, holding the bean factory's lock,
+        // waits for the factory (a deadlock, seen at start-up).
         return factory;
     }
 

@@ -1,5 +1,6 @@
 package org.crlm.cds.fhirserver;
 
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -14,6 +15,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param publicBaseUrl          the external base of the FHIR API (https://host/fhir) used in Bundle links and
  *                               Location headers; default {@code crlm.security.cds-client.public-base-url} + /fhir,
  *                               and only in the demo profile the URL of the request (its Host header)
+ * @param resourceTypes          the resource types /fhir stores and serves (HAPI creates a DAO and a REST
+ *                               provider for each, which is most of its start-up); empty: all R4 types.
+ *                               Read once at start-up ({@link SupportedResourceTypes})
  */
 @ConfigurationProperties("crlm.fhir")
 public record FhirServerProperties(
@@ -21,4 +25,5 @@ public record FhirServerProperties(
         @DefaultValue("500") int maxPageSize,
         @DefaultValue("1000") int maxTransactionEntries,
         @DefaultValue("5") int maxIncludes,
-        String publicBaseUrl) {}
+        String publicBaseUrl,
+        List<String> resourceTypes) {}
