@@ -18,8 +18,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Reads a CDS Hooks JSON body within the configured limits: content type (415) and size (413)
- * before parsing, nesting depth (400) by the parser, duplicate keys (400) as the tree is built,
- * and the number of values (413) on the tree, whose size the body limit bounds.
+ * before parsing, nesting depth (400) and tokens (413) by the parser, duplicate keys (400) as the
+ * tree is built, and the number of values (413) on the tree, whose size the token limit bounds.
  */
 @Component
 public class JsonBodyReader {
@@ -34,6 +34,11 @@ public class JsonBodyReader {
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
                         .maxDocumentLength(limits.maxBodySize().toBytes())
+                        // The tree is only built for bodies whose tokens fit the values limit: a
+                        // value is at most 3 tokens (its field name, start and end), so no body
+                        // within the limit is refused here, and 5 MB of "{}," never becomes a tree
+                        // of a million objects before the count below.
+                        .maxTokenCount(3L * limits.maxElements())
                         .build())
                 .build();
         // Decimals stay exact (3.20 stays 3.20), as HAPI's own JSON parser keeps them: FHIR
@@ -83,10 +88,15 @@ public class JsonBodyReader {
         }
         JsonNode tree;
         try {
-            // Size and depth are bounded while parsing; the element count is checked on the tree,
-            // whose size the body limit already bounds.
+            // Size, depth and tokens are bounded while parsing; the exact value count is checked
+            // on the tree, whose size the token limit bounds.
             tree = mapper.readTree(body);
         } catch (StreamConstraintsException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Token count")) {
+                RequestRejectedException refused = tooManyValues();
+                refused.initCause(e);
+                throw refused;
+            }
             throw new RequestRejectedException(
                     400, "too-costly", "The request body is nested deeper than " + limits.maxDepth() + " levels");
         } catch (JsonProcessingException e) {
@@ -103,10 +113,14 @@ public class JsonBodyReader {
             throw new RequestRejectedException(400, "invalid", "The request body is empty; a JSON object is required");
         }
         if (values(tree) > limits.maxElements()) {
-            throw new RequestRejectedException(
-                    413, "too-costly", "The request body has more than " + limits.maxElements() + " JSON values");
+            throw tooManyValues();
         }
         return tree;
+    }
+
+    private RequestRejectedException tooManyValues() {
+        return new RequestRejectedException(
+                413, "too-costly", "The request body has more than " + limits.maxElements() + " JSON values");
     }
 
     /**

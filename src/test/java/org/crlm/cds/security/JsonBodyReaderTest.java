@@ -3,6 +3,7 @@ package org.crlm.cds.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,28 @@ class JsonBodyReaderTest {
         assertThatThrownBy(() -> reader.parse(bytes(twentyOne)))
                 .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.status())
                         .isEqualTo(413));
+    }
+
+    @Test
+    void aBodyWithTheMostTokensPerValueWithinTheLimitIsRead() {
+        // The object and 19 empty objects: 20 values, 59 tokens (names, starts and ends).
+        StringBuilder body = new StringBuilder("{");
+        for (int i = 0; i < 19; i++) {
+            body.append(i == 0 ? "" : ",").append("\"k").append(i).append("\": {}");
+        }
+        assertThat(reader.parse(bytes(body.append('}').toString())).size()).isEqualTo(19);
+    }
+
+    @Test
+    void aBodyOfManyEmptyObjectsIsRefusedWhileParsingNotAfterBuildingIt() {
+        String objects = "[" + "{},".repeat(5_000) + "{}]";
+        assertThatThrownBy(() -> reader.parse(bytes(objects)))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> {
+                    assertThat(e.status()).isEqualTo(413);
+                    assertThat(e.getMessage()).isEqualTo("The request body has more than 20 JSON values");
+                    // Refused by the parser's token limit (61 tokens): the tree was never built.
+                    assertThat(e.getCause()).isInstanceOf(StreamConstraintsException.class);
+                });
     }
 
     @Test
