@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
@@ -100,6 +99,42 @@ public final class LoadGenerator {
     /** One answer: its status and body. */
     record Answer(int status, byte[] body) {}
 
+    /** A phase's recorded answers, those that were not 200, and the first failed responses (to print). */
+    private static final class Tally {
+        private final AtomicLong requests = new AtomicLong();
+        private final AtomicLong errors = new AtomicLong();
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+
+        void failed(String failure) {
+            if (failures.size() < 3) {
+                failures.add(failure);
+            }
+        }
+
+        void answered(int status) {
+            requests.incrementAndGet();
+            if (status != 200) {
+                errors.incrementAndGet();
+            }
+        }
+
+        long requests() {
+            return requests.get();
+        }
+
+        long errors() {
+            return errors.get();
+        }
+
+        void printFailures(String phase) {
+            String failure = failures.peek();
+            if (failure != null) {
+                System.out.println("  " + phase + ": failed responses, e.g. "
+                        + failure.substring(0, Math.min(300, failure.length())));
+            }
+        }
+    }
+
     private LongSupplier serverCpuNanos = () -> -1;
 
     /** Reads the server's CPU time (nanoseconds, or -1) at the start and end of each closed-loop phase's measured window. */
@@ -113,9 +148,7 @@ public final class LoadGenerator {
         Recorder recorder = new Recorder(3);
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
-        AtomicLong requests = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        Tally tally = new Tally();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
             Thread t = new Thread(
@@ -125,18 +158,11 @@ public final class LoadGenerator {
                             while (!stop.get()) {
                                 Call call = calls.get();
                                 long started = System.nanoTime();
-                                int status = postOnce(connection, call, failure -> {
-                                    if (failures.size() < 3) {
-                                        failures.add(failure);
-                                    }
-                                });
+                                int status = postOnce(connection, call, tally::failed);
                                 long elapsed = System.nanoTime() - started;
                                 if (measuring.get()) {
                                     recorder.recordValue(Math.min(elapsed, 60_000_000_000L));
-                                    requests.incrementAndGet();
-                                    if (status != 200) {
-                                        errors.incrementAndGet();
-                                    }
+                                    tally.answered(status);
                                 }
                             }
                         } finally {
@@ -162,12 +188,9 @@ public final class LoadGenerator {
         for (Thread t : threads) {
             t.join(70_000);
         }
-        if (!failures.isEmpty()) {
-            System.out.println("  " + name + ": failed responses, e.g. "
-                    + failures.peek().substring(0, Math.min(300, failures.peek().length())));
-        }
+        tally.printFailures(name);
         long cpu = cpuBefore < 0 || cpuAfter < 0 ? -1 : cpuAfter - cpuBefore;
-        return new Result(name, concurrency, requests.get(), errors.get(), seconds, histogram, cpu);
+        return new Result(name, concurrency, tally.requests(), tally.errors(), seconds, histogram, cpu);
     }
 
     /** What an open-loop phase measured: latencies from each call's intended send time. */
@@ -197,10 +220,8 @@ public final class LoadGenerator {
             throws InterruptedException {
         Histogram histogram = new Histogram(3);
         AtomicLong next = new AtomicLong();
-        AtomicLong requests = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
         AtomicLong late = new AtomicLong();
-        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        Tally tally = new Tally();
         double intervalNanos = 1e9 / rate;
         long start = System.nanoTime() + 50_000_000L; // every thread ready before the first call is due
         long measureFrom = start + warmUp.toNanos();
@@ -225,20 +246,13 @@ public final class LoadGenerator {
                                 if (measured && -wait > 1_000_000L) {
                                     late.incrementAndGet();
                                 }
-                                int status = postOnce(connection, call, failure -> {
-                                    if (failures.size() < 3) {
-                                        failures.add(failure);
-                                    }
-                                });
+                                int status = postOnce(connection, call, tally::failed);
                                 long latency = System.nanoTime() - due;
                                 if (measured) {
                                     synchronized (histogram) {
                                         histogram.recordValue(Math.min(latency, 60_000_000_000L));
                                     }
-                                    requests.incrementAndGet();
-                                    if (status != 200) {
-                                        errors.incrementAndGet();
-                                    }
+                                    tally.answered(status);
                                 }
                             }
                         } finally {
@@ -253,12 +267,16 @@ public final class LoadGenerator {
         for (Thread t : threads) {
             t.join();
         }
-        if (!failures.isEmpty()) {
-            System.out.println("  " + name + ": failed responses, e.g. "
-                    + failures.peek().substring(0, Math.min(300, failures.peek().length())));
-        }
+        tally.printFailures(name);
         return new OpenLoopResult(
-                name, rate, connections, requests.get(), errors.get(), late.get(), measure.toNanos() / 1e9, histogram);
+                name,
+                rate,
+                connections,
+                tally.requests(),
+                tally.errors(),
+                late.get(),
+                measure.toNanos() / 1e9,
+                histogram);
     }
 
     /**
@@ -268,35 +286,31 @@ public final class LoadGenerator {
      */
     public Result sequential(String name, int warmUpCalls, int minCalls, Duration minDuration, Supplier<Call> calls) {
         Histogram histogram = new Histogram(3);
-        long requests = 0;
-        long errors = 0;
-        AtomicReference<String> firstFailure = new AtomicReference<>();
+        Tally tally = new Tally();
         long started = 0;
         try (Connection connection = new Connection(Duration.ofSeconds(120))) {
             for (int i = 0; ; i++) {
                 if (i == warmUpCalls) {
                     started = System.nanoTime();
                 }
-                if (i >= warmUpCalls && requests >= minCalls && System.nanoTime() - started >= minDuration.toNanos()) {
+                if (i >= warmUpCalls
+                        && tally.requests() >= minCalls
+                        && System.nanoTime() - started >= minDuration.toNanos()) {
                     break;
                 }
                 Call call = calls.get();
                 long t0 = System.nanoTime();
-                int status = postOnce(connection, call, failure -> firstFailure.compareAndSet(null, failure));
+                int status = postOnce(connection, call, tally::failed);
                 long elapsed = System.nanoTime() - t0;
                 if (i >= warmUpCalls) {
                     histogram.recordValue(Math.min(elapsed, 120_000_000_000L));
-                    requests++;
-                    errors += status == 200 ? 0 : 1;
+                    tally.answered(status);
                 }
             }
         }
-        String failure = firstFailure.get();
-        if (failure != null) {
-            System.out.println(
-                    "  " + name + ": failed responses, e.g. " + failure.substring(0, Math.min(300, failure.length())));
-        }
-        return new Result(name, 1, requests, errors, (System.nanoTime() - started) / 1e9, histogram, -1);
+        tally.printFailures(name);
+        return new Result(
+                name, 1, tally.requests(), tally.errors(), (System.nanoTime() - started) / 1e9, histogram, -1);
     }
 
     /** The rule ids of the cards one call answers (to check that both data paths agree). */
