@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 
@@ -56,12 +57,12 @@ public class JsonBodyReader {
     public JsonNode read(HttpServletRequest request) {
         checkContentType(request.getContentType());
         long max = limits.maxBodySize().toBytes();
-        if (request.getContentLengthLong() > max) {
+        long declared = request.getContentLengthLong();
+        if (declared > max) {
             throw new RequestRejectedException(413, "too-costly", "The request body is larger than " + max + " bytes");
         }
         byte[] body;
         try (InputStream in = request.getInputStream()) {
-            long declared = request.getContentLengthLong();
             // With a Content-Length (within the cap, checked above) the body is read into one array
             // of that size instead of chunks joined afterwards; the container ends the stream there.
             body = declared >= 0
@@ -79,7 +80,7 @@ public class JsonBodyReader {
     private static byte[] readDeclared(InputStream in, int length) throws IOException {
         byte[] body = new byte[length];
         int read = in.readNBytes(body, 0, length);
-        return read == length ? body : java.util.Arrays.copyOf(body, read);
+        return read == length ? body : Arrays.copyOf(body, read);
     }
 
     public JsonNode parse(byte[] body) {
