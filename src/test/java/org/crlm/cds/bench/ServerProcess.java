@@ -66,28 +66,46 @@ public final class ServerProcess implements AutoCloseable {
         return process.pid();
     }
 
-    /** Seconds from launch to readiness UP. */
-    public double awaitReady(Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("The server exited; see " + log);
-            }
-            try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
-                                .timeout(Duration.ofSeconds(2))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return (System.nanoTime() - startedNanos) / 1e9;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(100);
+    /** Seconds from launch to readiness UP; fails at once, with the log's last lines, if the server exits. */
+    public double awaitReady(Duration timeout) {
+        try {
+            org.awaitility.Awaitility.await("readiness of " + base)
+                    .atMost(timeout)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(this::ready);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new IllegalStateException("Not ready after " + timeout + "; see " + log + logTail());
         }
-        throw new IllegalStateException("Not ready after " + timeout + "; see " + log);
+        return (System.nanoTime() - startedNanos) / 1e9;
+    }
+
+    private boolean ready() throws InterruptedException {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("The server exited; see " + log + logTail());
+        }
+        try {
+            return http.send(
+                                    HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness"))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode()
+                    == 200;
+        } catch (IOException notYet) {
+            return false; // not listening yet
+        }
+    }
+
+    /** The log's last lines, so that a start that fails on a CI machine says why where CI prints it. */
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return "; its last lines:\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
     }
 
     /** A number the server logged, e.g. "Started CrlmCdsApplication in 41.2 seconds". */
@@ -116,6 +134,11 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public double prometheus(String series) throws Exception {
+        return prometheus(series, "");
+    }
+
+    /** The sum of a series over its label sets that contain {@code label}, e.g. {@code result="hit"}. */
+    public double prometheus(String series, String label) throws Exception {
         String body = http.send(
                         HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus"))
                                 .header("Authorization", "Bearer " + metricsToken())
@@ -126,7 +149,9 @@ public final class ServerProcess implements AutoCloseable {
                 .matcher(body);
         double total = 0;
         while (m.find()) {
-            total += Double.parseDouble(m.group(2));
+            if (label.isEmpty() || (m.group(1) != null && m.group(1).contains(label))) {
+                total += Double.parseDouble(m.group(2));
+            }
         }
         return total;
     }

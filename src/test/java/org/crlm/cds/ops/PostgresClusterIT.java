@@ -6,14 +6,16 @@ import static org.awaitility.Awaitility.await;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import org.crlm.cds.CrlmCdsApplication;
+import org.crlm.cds.bench.ServerProcess;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.FhirClients;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.PackagedServerArguments;
 import org.crlm.cds.support.PostgresTestDatabase;
 import org.crlm.cds.support.TestKeys;
 import org.hl7.fhir.r4.model.Bundle;
@@ -26,11 +28,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Two nodes on one real PostgreSQL, started at the same moment, behind one public URL: the
+ * Two nodes (the packaged server, each its own process) on one real PostgreSQL, started at the
+ * same moment, behind one public URL: the
  * FHIR server works on PostgreSQL; start-up creates nothing twice; a rule published through
  * one node is used by the other within 10 s; a patient's record written through one node is
  * what the very next call on the other reads (no stale cache); feedback to either node counts
@@ -45,48 +46,40 @@ class PostgresClusterIT {
     private final TestKeys keys = TestKeys.get();
     private final int portA = TestKeys.freePort();
     private final int portB = TestKeys.freePort();
-    private ConfigurableApplicationContext nodeA;
-    private ConfigurableApplicationContext nodeB;
+    private ServerProcess nodeA;
+    private ServerProcess nodeB;
 
     @BeforeAll
-    void startTwoNodesAtOnce() {
-        CompletableFuture<ConfigurableApplicationContext> a = CompletableFuture.supplyAsync(() -> start(portA));
-        CompletableFuture<ConfigurableApplicationContext> b = CompletableFuture.supplyAsync(() -> start(portB));
-        nodeA = a.join();
-        nodeB = b.join();
+    void startTwoNodesAtOnce() throws Exception {
+        Path jar = Path.of("target", "crlm-ablation-cds.jar");
+        assertThat(jar)
+                .as("the packaged app (mvn package runs before the integration tests)")
+                .exists();
+        // Two JVMs, as operators run two replicas: nodes started in one JVM would also share
+        // its libraries' static state (logging, the CQL translator's model loaders), which
+        // replicas never do.
+        nodeA = start(jar, portA);
+        nodeB = start(jar, portB);
+        // Generous: a loaded CI machine can take minutes to start two servers at once.
+        nodeA.awaitReady(Duration.ofMinutes(10));
+        nodeB.awaitReady(Duration.ofMinutes(10));
     }
 
     @AfterAll
-    void stop() {
-        if (nodeA != null) {
-            nodeA.close();
+    void stop() throws Exception {
+        try (PostgresTestDatabase db = database;
+                ServerProcess a = nodeA;
+                ServerProcess b = nodeB) {
+            // each closed, whatever the others do
         }
-        if (nodeB != null) {
-            nodeB.close();
-        }
-        database.close();
     }
 
-    private ConfigurableApplicationContext start(int port) {
-        List<String> args = new ArrayList<>(List.of(
-                "--server.port=" + port,
-                "--spring.datasource.url=" + database.url(),
-                "--spring.datasource.username=" + database.user,
-                "--spring.datasource.password=" + database.password,
-                "--crlm.knowledge.load-demo-data=true",
-                "--crlm.knowledge.sync-interval=1s",
-                // The EHR writes into these nodes: their store is the patient's record.
-                "--crlm.cds.local-store-is-patient-record=true",
-                "--crlm.security.cds-client.public-base-url=" + PUBLIC_BASE,
-                "--crlm.security.cds-client.issuers[0].iss=" + TestKeys.CDS_ISSUER,
-                "--crlm.security.cds-client.issuers[0].jwks-url=" + keys.jwksBase() + "/ehr/jwks.json",
-                "--spring.security.oauth2.resourceserver.jwt.jwk-set-uri=" + keys.jwksBase() + "/auth/jwks.json",
-                "--spring.security.oauth2.resourceserver.jwt.issuer-uri=" + TestKeys.FHIR_ISSUER,
-                "--spring.security.oauth2.resourceserver.jwt.audiences[0]=" + TestKeys.FHIR_AUDIENCE,
-                "--crlm.data-dir=target/test-data/pg-" + port));
-        return new SpringApplicationBuilder(CrlmCdsApplication.class)
-                .profiles("postgres")
-                .run(args.toArray(String[]::new));
+    private ServerProcess start(Path jar, int port) throws Exception {
+        Path work = Files.createTempDirectory("crlm-cluster-node");
+        List<String> args = new ArrayList<>(PackagedServerArguments.onPostgres(
+                database.url(), database.user, database.password, work, PUBLIC_BASE, keys));
+        args.add("--crlm.knowledge.sync-interval=1s");
+        return new ServerProcess(jar, port, work, List.of("-Xmx768m"), args);
     }
 
     private static String base(int port) {
@@ -203,7 +196,7 @@ class PostgresClusterIT {
     }
 
     @Test
-    void aWriteOnOneNodeIsSeenByTheVeryNextCallOnTheOther() {
+    void aWriteOnOneNodeIsSeenByTheVeryNextCallOnTheOther() throws Exception {
         IGenericClient onA = FhirClients.clinician(base(portA));
         String patient = "stamp-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         org.crlm.cds.support.StoredRecordCopy.copy(onA, "crlm-demo-10", patient);
@@ -241,12 +234,8 @@ class PostgresClusterIT {
         assertThat(cards(portB, patient)).doesNotContain("R1", "R2");
     }
 
-    private static double localStoreHits(ConfigurableApplicationContext node) {
-        var counter = node.getBean(io.micrometer.core.instrument.MeterRegistry.class)
-                .find("cds.local.store.reads")
-                .tag("result", "hit")
-                .counter();
-        return counter == null ? 0 : counter.count();
+    private static double localStoreHits(ServerProcess node) throws Exception {
+        return node.prometheus("cds_local_store_reads_total", "result=\"hit\"");
     }
 
     @Test

@@ -15,6 +15,12 @@ public final class PackagedServerArguments {
 
     public static List<String> onPostgres(
             String url, String user, String password, Path work, int port, TestKeys keys) {
+        return onPostgres(url, user, password, work, "http://127.0.0.1:" + port, keys);
+    }
+
+    /** @param publicBaseUrl the URL the EHR calls, which its JWTs name as audience (one for all nodes behind it) */
+    public static List<String> onPostgres(
+            String url, String user, String password, Path work, String publicBaseUrl, TestKeys keys) {
         List<String> args = new ArrayList<>(List.of(
                 "--spring.profiles.active=postgres",
                 "--spring.datasource.url=" + url,
@@ -24,7 +30,7 @@ public final class PackagedServerArguments {
                 "--crlm.knowledge.load-demo-data=true",
                 // The EHR writes into this server (the demo patients): its store is the record.
                 "--crlm.cds.local-store-is-patient-record=true",
-                "--crlm.security.cds-client.public-base-url=http://127.0.0.1:" + port));
+                "--crlm.security.cds-client.public-base-url=" + publicBaseUrl));
         args.addAll(checkedWith(keys));
         return List.copyOf(args);
     }
