@@ -31,11 +31,11 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Two nodes (the packaged server, each its own process) on one real PostgreSQL, started at the
- * same moment, behind one public URL: the
- * FHIR server works on PostgreSQL; start-up creates nothing twice; a rule published through
- * one node is used by the other within 10 s; a patient's record written through one node is
- * what the very next call on the other reads (no stale cache); feedback to either node counts
- * in one total; a JWT used on one node is a replay on the other.
+ * same moment, behind one public URL: the FHIR server works on PostgreSQL; start-up creates
+ * nothing twice; a rule published through one node is used by the other within 10 s; a
+ * patient's record written through one node is what the very next call on the other reads (no
+ * stale cache); feedback to either node counts in one total; a JWT used on one node is a replay
+ * on the other.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PostgresClusterIT {
@@ -55,9 +55,9 @@ class PostgresClusterIT {
         assertThat(jar)
                 .as("the packaged app (mvn package runs before the integration tests)")
                 .exists();
-        // Two JVMs, as operators run two replicas: nodes started in one JVM would also share
-        // its libraries' static state (logging, the CQL translator's model loaders), which
-        // replicas never do.
+        // Two JVMs, as operators run two replicas. Two Spring Boot starts at once in one JVM
+        // share its logging system, and its initialisation is not thread-safe (one start in
+        // twenty failed so, outside this project): a failure replicas never meet.
         nodeA = start(jar, portA);
         nodeB = start(jar, portB);
         // Generous: a loaded CI machine can take minutes to start two servers at once.
