@@ -3,7 +3,6 @@ package org.crlm.cds.fhirserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
-import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -22,9 +21,8 @@ import org.crlm.cds.support.ApplyClient;
 import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.ScenarioRecords;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -58,26 +56,7 @@ class ApplyAgreementIT extends AppIntegrationTest {
     void loadRecordsIntoTheStore() {
         cds = new CdsClient(base(), keys());
         apply = new ApplyClient(base() + "/fhir", () -> keys().fhirToken("user/*.read"));
-        // Several transactions, each holding whole scenarios (their references resolve inside one):
-        // HAPI reads a transaction's existing resources in pages of under 800.
-        Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        for (RuleTestCase s : scenarios) {
-            for (IBaseResource r : s.recordResources()) {
-                transaction
-                        .addEntry()
-                        .setResource((Resource) r)
-                        .getRequest()
-                        .setMethod(Bundle.HTTPVerb.PUT)
-                        .setUrl(r.fhirType() + "/" + r.getIdElement().getIdPart());
-            }
-            if (transaction.getEntry().size() >= 300) {
-                daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
-                transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-            }
-        }
-        if (!transaction.getEntry().isEmpty()) {
-            daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
-        }
+        ScenarioRecords.store(daoRegistry, scenarios);
     }
 
     @TestFactory

@@ -3,7 +3,6 @@ package org.crlm.cds.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
-import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +15,8 @@ import org.crlm.cds.support.CdsClient;
 import org.crlm.cds.support.CdsHooksShape;
 import org.crlm.cds.support.EvidenceFigures;
 import org.crlm.cds.support.Http;
+import org.crlm.cds.support.ScenarioRecords;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
@@ -51,19 +49,7 @@ class RuleScenarioIT extends AppIntegrationTest {
     void loadRecordsIntoTheStore() {
         cds = new CdsClient(base(), keys());
         templates = cds.prefetchTemplates();
-        Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-        for (RuleTestCase s : scenarios) {
-            for (IBaseResource r : s.recordResources()) {
-                String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
-                transaction
-                        .addEntry()
-                        .setResource((Resource) r)
-                        .getRequest()
-                        .setMethod(Bundle.HTTPVerb.PUT)
-                        .setUrl(ref);
-            }
-        }
-        daoRegistry.getSystemDao().transaction(new SystemRequestDetails(), transaction);
+        ScenarioRecords.store(daoRegistry, scenarios);
     }
 
     @TestFactory
