@@ -17,7 +17,7 @@ public final class ScenarioRecords {
      * is under 800, so a transaction updating 800 or more stored resources fails with assertions
      * on (as in tests): a second load of every scenario in one transaction did.
      */
-    static final int ENTRIES_PER_TRANSACTION = 300;
+    private static final int ENTRIES_PER_TRANSACTION = 300;
 
     private ScenarioRecords() {}
 
