@@ -17,7 +17,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               and only in the demo profile the URL of the request (its Host header)
  * @param resourceTypes          the resource types /fhir stores and serves (HAPI creates a DAO and a REST
  *                               provider for each, which is most of its start-up); empty: all R4 types.
- *                               Read once at start-up ({@link SupportedResourceTypes})
+ *                               Bound once at start-up, by {@link SupportedResourceTypes}
  */
 @ConfigurationProperties("crlm.fhir")
 public record FhirServerProperties(

@@ -13,7 +13,6 @@ import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
-import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.Environment;
 
@@ -33,11 +32,12 @@ final class SupportedResourceTypes implements BeanDefinitionRegistryPostProcesso
 
     private final Set<String> types;
 
+    /** Binds {@link FhirServerProperties} itself: it runs before configuration properties beans exist. */
     SupportedResourceTypes(Environment environment) {
         List<String> configured = Binder.get(environment)
-                .bind("crlm.fhir.resource-types", Bindable.listOf(String.class))
-                .orElse(List.of());
-        this.types = new TreeSet<>(configured);
+                .bindOrCreate("crlm.fhir", FhirServerProperties.class)
+                .resourceTypes();
+        this.types = configured == null ? new TreeSet<>() : new TreeSet<>(configured);
     }
 
     @Override
