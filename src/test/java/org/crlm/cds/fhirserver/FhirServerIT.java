@@ -28,9 +28,13 @@ import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /** The FHIR R4 JPA server at /fhir, over real HTTP with HAPI's client. */
 class FhirServerIT extends AppIntegrationTest {
+
+    @Autowired
+    FhirServerProperties fhirProperties;
 
     @Test
     void aPatientAndAnObservationAreWrittenAndReadBack() {
@@ -143,6 +147,27 @@ class FhirServerIT extends AppIntegrationTest {
                 .ofType(CapabilityStatement.class)
                 .execute();
         assertThat(metadata.getFhirVersion().toCode()).isEqualTo("4.0.1");
+    }
+
+    @Test
+    void onlyTheConfiguredResourceTypesAreStoredAndServed() {
+        CapabilityStatement metadata = FhirClients.client(base() + "/fhir", null)
+                .capabilities()
+                .ofType(CapabilityStatement.class)
+                .execute();
+        assertThat(metadata.getRestFirstRep().getResource().stream()
+                        .map(CapabilityStatement.CapabilityStatementRestResourceComponent::getType)
+                        .toList())
+                // and OperationDefinition, which HAPI serves read-only for its own operations
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(
+                                fhirProperties.resourceTypes().stream(),
+                                java.util.stream.Stream.of("OperationDefinition"))
+                        .toList())
+                .contains("Observation", "Condition", "ServiceRequest", "BodyStructure", "PlanDefinition")
+                .doesNotContain("Claim");
+        Http.Response claims = Http.get(base() + "/fhir/Claim", keys().fhirToken("user/*.read"));
+        assertThat(claims.status()).as(claims.body()).isEqualTo(404);
+        assertThat(claims.body()).contains("Unknown resource type 'Claim'");
     }
 
     @Test

@@ -60,6 +60,12 @@ class StartupSafetyIT {
     }
 
     @Test
+    void aMistypedResourceTypeStopsStartUpNamingIt() {
+        assertThatThrownBy(() -> start("demo", "crlm.fhir.resource-types=Patient,Obsrvation"))
+                .hasStackTraceContaining("crlm.fhir.resource-types names types HAPI does not store: [Obsrvation]");
+    }
+
+    @Test
     void aCqlFileWithoutAVersionStopsStartUpNamingTheFile() throws IOException {
         Path cql = temp.resolve("cql");
         DirectoryCopy.copy(Path.of("cql"), cql);
